@@ -1,0 +1,72 @@
+"""The Lambda handler: event → source → environ → app → response → result.
+
+It never raises for an HTTP event: bad events get a 400, crashes a 500 that names the request id.
+"""
+
+from __future__ import annotations
+
+import logging
+from time import perf_counter
+from typing import Any
+
+from .access_log import log_access
+from .environ import build_environ
+from .errors import BadEventError
+from .http import HttpResponse, json_error
+from .paths import clean_prefix
+from .sources import DEFAULT_SOURCE, Result, find_source
+from .wsgi_call import WSGIApp, call_app
+
+logger = logging.getLogger("lambda_wsgi")
+
+
+class Adapter:
+    """Serves one WSGI app; one instance lives for the whole execution environment."""
+
+    def __init__(self, app: WSGIApp, base_path: str | None = None) -> None:
+        self.app = app
+        self.base_path = clean_prefix(base_path)
+        self._cold = True
+
+    def __call__(self, event: Any, context: Any) -> Result:
+        started = perf_counter()
+        cold_start, self._cold = self._cold, False
+        try:
+            source = find_source(event)
+        except BadEventError as error:
+            return DEFAULT_SOURCE.result(json_error(400, "Bad Request", error.message), {})
+        request_id = _request_id(event, context)
+        method = path = "-"
+        try:
+            request = source.parse(event, self.base_path)
+            method, path = request.method, request.script_name + request.path_info
+            response = call_app(self.app, build_environ(request, event, context, request_id))
+        except BadEventError as error:
+            response = json_error(400, "Bad Request", error.message)
+        except Exception:
+            logger.exception("unhandled exception while serving %s %s (request id %s)", method, path, request_id)
+            response = _internal_error(request_id)
+        log_access(
+            request_id=request_id,
+            source=source.name,
+            method=method,
+            path=path,
+            status=response.status,
+            started=started,
+            ended=perf_counter(),
+            cold_start=cold_start,
+        )
+        return source.result(response, event)
+
+
+def _internal_error(request_id: str) -> HttpResponse:
+    return json_error(500, "Internal Server Error", "Internal Server Error", requestId=request_id)
+
+
+def _request_id(event: dict[str, Any], context: Any) -> str:
+    """Lambda's request id (the one in the function's logs), else the event's own."""
+    request_id = getattr(context, "aws_request_id", None)
+    if request_id:
+        return str(request_id)
+    request_context = event.get("requestContext")
+    return str(request_context.get("requestId", "")) if isinstance(request_context, dict) else ""

@@ -1,0 +1,23 @@
+"""The layer's own exceptions: a bad HTTP event, an event that is not HTTP, an app that won't load."""
+
+from __future__ import annotations
+
+
+class BadEventError(Exception):
+    """An HTTP event the layer can't turn into a request; answered with a 400, never raised."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UnsupportedEventError(ValueError):
+    """An event that is not an HTTP request (SQS, S3, a schedule, a direct invoke payload)."""
+
+
+class AppLoadError(ImportError):
+    """The configured WSGI app can't be imported or found.
+
+    An ImportError, so the Lambda runtime reports it as one clear init error
+    (`Runtime.ImportModuleError`) with this message and no secondary traceback.
+    """

@@ -1,0 +1,48 @@
+"""Event sources, tried in order: the first whose `matches` says yes handles the event.
+
+Adding an event kind is adding one module here and one entry in `SOURCES`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import BadEventError, UnsupportedEventError
+from .alb import Alb
+from .base import Event, EventSource, Result
+from .http_api_v2 import FunctionUrl, HttpApiV2
+from .rest_api_v1 import RestApiV1
+
+__all__ = ["DEFAULT_SOURCE", "SOURCES", "Event", "EventSource", "Result", "find_source"]
+
+SOURCES: tuple[EventSource, ...] = (Alb(), FunctionUrl(), HttpApiV2(), RestApiV1())
+DEFAULT_SOURCE: EventSource = SOURCES[2]
+ACCEPTED = (
+    "API Gateway HTTP API (payload 2.0 or 1.0), API Gateway REST API proxy, "
+    "Lambda function URL or Application Load Balancer events"
+)
+
+
+def find_source(event: Any) -> EventSource:
+    """The source of an HTTP event; `BadEventError` for a non-object, else an error naming it."""
+    if not isinstance(event, dict):
+        raise BadEventError(f"the event must be a JSON object, not {type(event).__name__}")
+    for source in SOURCES:
+        if source.matches(event):
+            return source
+    raise UnsupportedEventError(
+        f"this function handles HTTP requests only ({ACCEPTED}), but received {describe(event)}"
+    )
+
+
+def describe(event: Event) -> str:
+    """Name a non-HTTP event as precisely as its shape allows."""
+    records = event.get("Records")
+    if isinstance(records, list) and records and isinstance(records[0], dict):
+        first = records[0]
+        origin = first.get("eventSource") or first.get("EventSource") or "unknown source"
+        return f"a {origin} event with {len(records)} record(s)"
+    if "detail-type" in event and "source" in event:
+        return f"an EventBridge event ({event['source']}, {event['detail-type']!r})"
+    keys = ", ".join(sorted(map(str, event))[:10]) or "no keys"
+    return f"an object with keys: {keys}"

@@ -1,0 +1,85 @@
+"""Application Load Balancer events, in single-value and multi-value header mode.
+
+ALB passes the path and query parameters as the client sent them (still percent-encoded) and
+names no client address but in X-Forwarded-For, whose last entry it appended itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from http import HTTPStatus
+
+from ..encoding import folded_headers, multi_value_headers, request_body, request_headers, response_body
+from ..http import HttpRequest, HttpResponse
+from ..paths import native_path, split_prefix
+from .base import AlbResult, Event
+
+
+class Alb:
+    name = "alb"
+
+    def matches(self, event: Event) -> bool:
+        context = event.get("requestContext")
+        return isinstance(context, dict) and "elb" in context
+
+    def parse(self, event: Event, base_path: str) -> HttpRequest:
+        headers = request_headers(event)
+        script_name, path_info = split_prefix(native_path(event.get("path") or "/"), (base_path,))
+        forwarded_for = headers.get("x-forwarded-for", "")
+        return HttpRequest(
+            method=(event.get("httpMethod") or "GET").upper(),
+            script_name=script_name,
+            path_info=path_info,
+            query_string=_query_string(event),
+            headers=headers,
+            body=request_body(event.get("body"), bool(event.get("isBase64Encoded"))),
+            remote_addr=forwarded_for.rpartition(",")[2].strip(),
+            protocol="HTTP/1.1",
+            domain_name=headers.get("host", ""),
+        )
+
+    def result(self, response: HttpResponse, event: Event) -> AlbResult:
+        body, is_base64 = response_body(response.headers, response.body)
+        result: AlbResult = {
+            "statusCode": response.status,
+            "statusDescription": f"{response.status} {response.reason or _reason(response.status)}",
+            "body": body,
+            "isBase64Encoded": is_base64,
+        }
+        if "multiValueHeaders" in event:
+            result["multiValueHeaders"] = multi_value_headers(response.headers)
+        else:
+            headers, cookies = folded_headers(response.headers)
+            headers.update(zip(_case_variants("set-cookie"), cookies, strict=False))
+            result["headers"] = headers
+        return result
+
+
+def _query_string(event: Event) -> str:
+    """Join the parameters as sent: ALB leaves them percent-encoded, so they are not re-encoded."""
+    multi = event.get("multiValueQueryStringParameters")
+    if multi:
+        return "&".join(f"{k}={v}" for k, values in multi.items() for v in values or ())
+    return "&".join(f"{k}={v}" for k, v in (event.get("queryStringParameters") or {}).items())
+
+
+def _case_variants(name: str) -> Iterator[str]:
+    """Distinct spellings of a header name, as many as asked for.
+
+    Single-value mode has one value per name; ALB treats names case-insensitively on the wire,
+    so each Set-Cookie travels under its own spelling and reaches the client intact.
+    """
+    letters = [i for i, char in enumerate(name) if char.isalpha()]
+    for mask in range(2 ** len(letters)):
+        chars = list(name.lower())
+        for bit, index in enumerate(letters):
+            if mask >> bit & 1:
+                chars[index] = chars[index].upper()
+        yield "".join(chars)
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""

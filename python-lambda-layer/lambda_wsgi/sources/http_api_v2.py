@@ -1,0 +1,70 @@
+"""API Gateway HTTP API events in payload format 2.0, and Lambda function URL events.
+
+Function URLs send the same 2.0 schema and take the same result; they differ only in never
+having a stage in the path, so they are a subclass recognised by their domain.
+"""
+
+from __future__ import annotations
+
+from ..encoding import folded_headers, request_body, response_body
+from ..errors import BadEventError
+from ..http import HttpRequest, HttpResponse
+from ..paths import native_path, split_prefix
+from .base import Event, V2Result
+
+
+class HttpApiV2:
+    name = "http-api-v2"
+
+    def matches(self, event: Event) -> bool:
+        return event.get("version") == "2.0" or ("rawPath" in event and "routeKey" in event)
+
+    def parse(self, event: Event, base_path: str) -> HttpRequest:
+        context = event.get("requestContext")
+        if not isinstance(context, dict) or not isinstance(context.get("http"), dict):
+            raise BadEventError("a payload 2.0 event needs requestContext.http")
+        http = context["http"]
+        headers = dict(event.get("headers") or ())
+        cookies = event.get("cookies")
+        if cookies:
+            # HTTP API moves Cookie headers into this array; RFC 6265 joins them with "; ".
+            joined = "; ".join(cookies)
+            headers["cookie"] = headers["cookie"] + "; " + joined if "cookie" in headers else joined
+        stage = context.get("stage")
+        stage_prefix = "/" + stage if stage and stage != "$default" else ""
+        path = native_path(event.get("rawPath") or http.get("path") or "/")
+        script_name, path_info = split_prefix(path, (stage_prefix, base_path))
+        return HttpRequest(
+            method=http.get("method", "GET").upper(),
+            script_name=script_name,
+            path_info=path_info,
+            query_string=event.get("rawQueryString") or "",
+            headers=headers,
+            body=request_body(event.get("body"), bool(event.get("isBase64Encoded"))),
+            remote_addr=http.get("sourceIp") or "",
+            protocol=http.get("protocol") or "HTTP/1.1",
+            domain_name=context.get("domainName") or "",
+        )
+
+    def result(self, response: HttpResponse, event: Event) -> V2Result:
+        headers, cookies = folded_headers(response.headers)
+        body, is_base64 = response_body(response.headers, response.body)
+        return {
+            "statusCode": response.status,
+            "headers": headers,
+            "cookies": cookies,
+            "body": body,
+            "isBase64Encoded": is_base64,
+        }
+
+
+class FunctionUrl(HttpApiV2):
+    name = "function-url"
+
+    def matches(self, event: Event) -> bool:
+        context = event.get("requestContext")
+        return (
+            event.get("version") == "2.0"
+            and isinstance(context, dict)
+            and ".lambda-url." in (context.get("domainName") or "")
+        )

@@ -1,0 +1,75 @@
+"""API Gateway REST API proxy events, and HTTP API events in payload format 1.0.
+
+Both carry `httpMethod`, `path` without the stage, decoded query parameters and
+`multiValueHeaders`; both take repeated response headers through `multiValueHeaders`.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from ..encoding import multi_value_headers, request_body, request_headers, response_body
+from ..http import HttpRequest, HttpResponse
+from ..paths import native_path, split_prefix
+from .base import Event, V1Result
+
+
+class RestApiV1:
+    name = "rest-api-v1"
+
+    def matches(self, event: Event) -> bool:
+        return "httpMethod" in event and isinstance(event.get("requestContext"), dict)
+
+    def parse(self, event: Event, base_path: str) -> HttpRequest:
+        context = event["requestContext"]
+        script_name, path_info = _split_path(event, base_path)
+        identity = context.get("identity") or {}
+        return HttpRequest(
+            method=event["httpMethod"].upper(),
+            script_name=script_name,
+            path_info=path_info,
+            query_string=_query_string(event),
+            headers=(headers := request_headers(event)),
+            body=request_body(event.get("body"), bool(event.get("isBase64Encoded"))),
+            remote_addr=identity.get("sourceIp") or "",
+            protocol=context.get("protocol") or "HTTP/1.1",
+            domain_name=context.get("domainName") or headers.get("host", ""),
+        )
+
+    def result(self, response: HttpResponse, event: Event) -> V1Result:
+        body, is_base64 = response_body(response.headers, response.body)
+        return {
+            "statusCode": response.status,
+            "multiValueHeaders": multi_value_headers(response.headers),
+            "body": body,
+            "isBase64Encoded": is_base64,
+        }
+
+
+def _split_path(event: Event, base_path: str) -> tuple[str, str]:
+    """SCRIPT_NAME and PATH_INFO: whatever is in front of the routed path goes to SCRIPT_NAME.
+
+    On REST APIs `requestContext.path` is the full path (`/prod/users/1`, or the base path
+    mapping on a custom domain) and `path` the routed part (`/users/1`); on HTTP API 1.0
+    events on a named stage, `path` itself starts with the stage.
+    """
+    context = event["requestContext"]
+    path = native_path(event.get("path") or "/")
+    full = native_path(context.get("path") or "")
+    prefixes: tuple[str, ...]
+    if len(full) > len(path) and full.endswith(path):
+        mount, prefixes = full[: -len(path)], (base_path,)
+    else:
+        stage = context.get("stage")
+        mount, prefixes = "", ("/" + stage if stage and stage != "$default" else "", base_path)
+    script_name, path_info = split_prefix(path, prefixes)
+    return mount + script_name, path_info
+
+
+def _query_string(event: Event) -> str:
+    """Rebuild the query from the decoded parameters; the 1.0 formats carry no raw query."""
+    multi = event.get("multiValueQueryStringParameters")
+    if multi:
+        return urlencode([(k, v) for k, values in multi.items() for v in values or ()])
+    single = event.get("queryStringParameters")
+    return urlencode(single) if single else ""

@@ -1,0 +1,13 @@
+"""The Lambda entry point `main.handler`: loads the app once per execution environment.
+
+Set LAMBDA_WSGI_APP=module:attribute to serve something other than `routes:routes`.
+"""
+
+import os
+
+from lambda_wsgi import APP_VARIABLE, DEFAULT_APP, Adapter, load_app
+
+handler = Adapter(
+    load_app(os.environ.get(APP_VARIABLE) or DEFAULT_APP),
+    base_path=os.environ.get("LAMBDA_WSGI_BASE_PATH"),
+)
