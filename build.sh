@@ -44,6 +44,11 @@ cmd_lint() {
 
 cmd_test() {
   cmd_lint
+  # checkov pins its own dependency tree, so it lives in a venv of its own.
+  if [ -f "$ROOT/requirements/checkov.txt" ]; then
+    venv "$ROOT/.venv-checkov" "$ROOT/requirements/checkov.txt"
+    export CHECKOV="$ROOT/.venv-checkov/bin/checkov"
+  fi
   cd "$ROOT" && "$VENV/bin/python" -m pytest "$@"
 }
 
