@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import sys
@@ -42,3 +43,46 @@ def lambda_context(request_id: str | None = None) -> LambdaContext:
 @pytest.fixture
 def context() -> LambdaContext:
     return lambda_context()
+
+
+def http_event(
+    method: str = "GET",
+    path: str = "/",
+    *,
+    query: str = "",
+    headers: dict[str, str] | None = None,
+    cookies: list[str] | None = None,
+    body: str | bytes | None = None,
+    stage: str = "$default",
+) -> dict[str, Any]:
+    """An HTTP API payload 2.0 event for one request, shaped like tests/events/http_api_v2.json.
+
+    `path` is the raw path as the client sent it; bytes bodies travel base64-encoded, as API
+    Gateway sends binary bodies.
+    """
+    event = load_event("http_api_v2")
+    raw_path = path if stage == "$default" else f"/{stage}{path}"
+    event["rawPath"] = raw_path
+    event["rawQueryString"] = query
+    event["routeKey"] = "$default"
+    event["headers"] = {
+        "host": event["requestContext"]["domainName"],
+        "x-forwarded-for": "205.255.255.176",
+        "x-forwarded-port": "443",
+        "x-forwarded-proto": "https",
+        **(headers or {}),
+    }
+    if cookies:
+        event["cookies"] = cookies
+    else:
+        event.pop("cookies")
+    event.pop("queryStringParameters")
+    context = event["requestContext"]
+    context["http"]["method"] = method
+    context["http"]["path"] = raw_path
+    context["stage"] = stage
+    if isinstance(body, bytes):
+        event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
+    else:
+        event["body"], event["isBase64Encoded"] = body, False
+    return event

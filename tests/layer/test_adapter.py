@@ -1,0 +1,165 @@
+"""Failures: bad events get a 400, crashes a 500 naming the request id, non-HTTP events one clear error."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Any
+
+import pytest
+from awslambdaric.lambda_runtime_log_utils import JsonFormatter
+
+from lambda_wsgi import Adapter, UnsupportedEventError
+from tests.conftest import http_event, lambda_context, load_event
+from tests.layer import sample_routes
+from tests.layer.conftest import Invoke, body_bytes, json_body
+
+
+def test_a_view_exception_becomes_a_json_500_with_the_request_id(
+    adapter: Adapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    result = dict(adapter(http_event(path="/fails"), lambda_context("req-500")))
+    assert result["statusCode"] == 500
+    assert result["headers"]["Content-Type"] == "application/json"
+    assert json_body(result) == {"message": "Internal Server Error", "requestId": "req-500"}
+    errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert errors[0].exc_info is not None
+    assert "the view broke" in str(errors[0].exc_info[1])
+
+
+def test_an_exception_midway_through_a_stream_becomes_a_500_and_the_stream_is_closed(
+    adapter: Adapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    sample_routes.closed_streams.clear()
+    result = dict(adapter(http_event(path="/stream-fails"), lambda_context("req-stream")))
+    assert result["statusCode"] == 500
+    assert json_body(result) == {"message": "Internal Server Error", "requestId": "req-stream"}
+    assert "partial" not in result["body"]
+    assert sample_routes.closed_streams == ["stream-fails"]
+    errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert "req-stream" in errors[0].getMessage()
+    assert "the stream broke midway" in str(errors[0].exc_info[1])  # type: ignore[index]
+
+
+def test_a_raw_wsgi_app_that_raises_gets_the_same_json_500() -> None:
+    def broken(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        raise ValueError("boom")
+
+    result = dict(Adapter(broken)(http_event(path="/"), lambda_context("req-raw")))
+    assert (result["statusCode"], json_body(result)) == (
+        500,
+        {"message": "Internal Server Error", "requestId": "req-raw"},
+    )
+
+
+def test_close_is_called_when_iterating_raises() -> None:
+    closed: list[bool] = []
+
+    class Body:
+        def __iter__(self) -> Any:
+            yield b"a"
+            raise OSError("disk gone")
+
+        def close(self) -> None:
+            closed.append(True)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Body:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return Body()
+
+    result = dict(Adapter(app)(http_event(path="/"), lambda_context()))
+    assert result["statusCode"] == 500
+    assert closed == [True]
+
+
+def test_write_callable_output_is_kept() -> None:
+    def legacy(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        write = start_response("201 Created", [("Content-Type", "text/plain")])
+        write(b"written;")
+        return [b"returned"]
+
+    result = dict(Adapter(legacy)(http_event(path="/"), lambda_context()))
+    assert (result["statusCode"], result["body"]) == (201, "written;returned")
+
+
+def test_error_page_may_replace_headers_with_exc_info() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        try:
+            raise KeyError("late")
+        except KeyError:
+            start_response("503 Service Unavailable", [("Retry-After", "5")], sys.exc_info())
+        return [b"try later"]
+
+    result = dict(Adapter(app)(http_event(path="/"), lambda_context()))
+    assert (result["statusCode"], result["headers"]) == (503, {"Retry-After": "5"})
+    assert body_bytes(result) == b"try later"  # no Content-Type: sent as bytes, base64
+
+
+@pytest.mark.parametrize("event", ["just a string", 42, None, [{"version": "2.0"}]])
+def test_an_event_that_is_not_an_object_gets_a_400(adapter: Adapter, event: object) -> None:
+    result = dict(adapter(event, lambda_context()))
+    assert result["statusCode"] == 400
+    assert "JSON object" in json_body(result)["message"]
+
+
+def test_a_v2_event_without_request_context_gets_a_400(invoke: Invoke) -> None:
+    result = invoke(load_event("malformed_v2_no_context"))
+    assert result["statusCode"] == 400
+    assert json_body(result) == {"message": "a payload 2.0 event needs requestContext.http"}
+
+
+def test_invalid_base64_gets_a_400(invoke: Invoke) -> None:
+    result = invoke(load_event("malformed_v2_bad_base64"))
+    assert result["statusCode"] == 400
+    assert "base64" in json_body(result)["message"]
+
+
+@pytest.mark.parametrize("fixture", ["sqs", "s3", "schedule", "direct_invoke"])
+def test_non_http_events_raise_one_deliberate_error(adapter: Adapter, fixture: str) -> None:
+    with pytest.raises(UnsupportedEventError, match="handles HTTP requests only"):
+        adapter(load_event(fixture), lambda_context())
+
+
+def access_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    return [
+        json.loads(record.getMessage())
+        for record in caplog.records
+        if record.name == "lambda_wsgi" and record.levelno == logging.INFO
+    ]
+
+
+def test_one_access_line_per_request_with_cold_start_flag(adapter: Adapter, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="lambda_wsgi")
+    adapter(http_event(path="/users/ada"), lambda_context("first"))
+    adapter(http_event(method="POST", path="/nowhere", stage="prod"), lambda_context("second"))
+    first, second = access_lines(caplog)
+    assert {key: first[key] for key in ("type", "requestId", "method", "path", "status", "coldStart", "source")} == {
+        "type": "access",
+        "requestId": "first",
+        "method": "GET",
+        "path": "/users/ada",
+        "status": 200,
+        "coldStart": True,
+        "source": "http-api-v2",
+    }
+    assert (second["requestId"], second["path"], second["status"], second["coldStart"]) == (
+        "second",
+        "/prod/nowhere",
+        404,
+        False,
+    )
+    assert first["durationMs"] > 0
+
+
+def test_access_line_fits_lambdas_json_log_format(adapter: Adapter, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="lambda_wsgi")
+    adapter(http_event(path="/users/ada"), lambda_context("json-mode"))
+    record = next(record for record in caplog.records if record.name == "lambda_wsgi")
+    formatted = json.loads(JsonFormatter().format(record))
+    assert formatted["level"] == "INFO"
+    assert formatted["message"]["requestId"] == "json-mode"  # an object, not a string of JSON
+    assert formatted["message"]["status"] == 200
