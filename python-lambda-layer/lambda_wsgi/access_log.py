@@ -45,4 +45,5 @@ def log_access(
         durationMs=round((ended - started) * 1000, 3),
         coldStart=cold_start,
     )
-    logger.info(line)
+    # makeRecord + handle is what logger.info does, minus the stack walk that finds the caller.
+    logger.handle(logger.makeRecord(logger.name, logging.INFO, __file__, 0, line, None, None, "log_access"))
