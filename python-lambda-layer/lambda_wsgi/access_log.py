@@ -46,4 +46,4 @@ def log_access(
         coldStart=cold_start,
     )
     # makeRecord + handle is what logger.info does, minus the stack walk that finds the caller.
-    logger.handle(logger.makeRecord(logger.name, logging.INFO, __file__, 0, line, None, None, "log_access"))
+    logger.handle(logger.makeRecord(logger.name, logging.INFO, __file__, 0, line, (), None, "log_access"))
