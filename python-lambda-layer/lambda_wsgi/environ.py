@@ -43,14 +43,26 @@ def build_environ(request: HttpRequest, event: Any, context: Any, request_id: st
         "aws.context": context,
         "aws.request_id": request_id,
     }
+    keys = _HEADER_KEYS
     for name, value in headers.items():
-        # Names with "_" would collide with their "-" twins (werkzeug and gunicorn drop them too).
-        if name in _SKIPPED or "_" in name:
-            continue
-        environ["HTTP_" + name.upper().replace("-", "_")] = value if value.isascii() else _native(value)
+        key = keys[name] if name in keys else _header_key(name)
+        if key:
+            environ[key] = value if value.isascii() else _native(value)
     if "HTTP_HOST" not in environ:
         environ["HTTP_HOST"] = host
     return environ
+
+
+_HEADER_KEYS: dict[str, str] = {}
+
+
+def _header_key(name: str) -> str:
+    """The environ key of a header, "" for one that is not passed; cached for the usual names."""
+    # Names with "_" would collide with their "-" twins (werkzeug and gunicorn drop them too).
+    key = "" if name in _SKIPPED or "_" in name else "HTTP_" + name.upper().replace("-", "_")
+    if len(_HEADER_KEYS) < 512:  # bounded: header names are chosen by clients
+        _HEADER_KEYS[name] = key
+    return key
 
 
 def _server_name(host: str) -> str:
