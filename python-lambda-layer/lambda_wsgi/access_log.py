@@ -17,9 +17,12 @@ if not os.environ.get("AWS_LAMBDA_LOG_LEVEL"):
     logger.setLevel(logging.INFO)
 
 
+_encode = json.JSONEncoder(separators=(",", ":")).encode  # one encoder, not one per line
+
+
 class _JsonLine(dict[str, object]):
     def __str__(self) -> str:
-        return json.dumps(self, separators=(",", ":"))
+        return _encode(self)
 
 
 def log_access(
