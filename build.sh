@@ -49,19 +49,23 @@ cmd_test() {
     venv "$ROOT/.venv-checkov" "$ROOT/requirements/checkov.txt"
     export CHECKOV="$ROOT/.venv-checkov/bin/checkov"
   fi
+  # serve's execution environments run on a Python that has only what Lambda's runtime has.
+  venv "$ROOT/.venv-runtime" "$ROOT/requirements/runtime.txt"
   cd "$ROOT" && "$VENV/bin/python" -m pytest "$@"
 }
 
 cmd_package() {
   dev_venv
-  [ -f "$ROOT/tools/package.py" ] || die "packaging is not available yet (tools/package.py is missing)"
   "$VENV/bin/python" "$ROOT/tools/package.py" "$@"
 }
 
 cmd_serve() {
   dev_venv
-  [ -d "$ROOT/tools/serve" ] || die "serve is not available yet (tools/serve is missing)"
-  cd "$ROOT" && "$VENV/bin/python" -m tools.serve "$@"
+  # The functions run on a venv of their own that plays the Lambda runtime: awslambdaric and boto3, no Flask.
+  venv "$ROOT/.venv-runtime" "$ROOT/requirements/runtime.txt"
+  cd "$ROOT"
+  # exec: Ctrl-C and SIGTERM reach serve itself, which stops everything it started.
+  exec "$VENV/bin/python" -m tools.serve --runtime-python "$ROOT/.venv-runtime/bin/python" "$@"
 }
 
 cmd_bench() {

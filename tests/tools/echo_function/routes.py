@@ -1,0 +1,71 @@
+"""A Blueprint for serve's tests: reports the event and the environment it ran in, and misbehaves on demand.
+
+Packaged with `tools/package.py --function-dir`, so only what it imports and names ends up in its zip.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+import flask
+from flask import Blueprint, Response, jsonify, request
+from helpers import PNG, environment_report
+
+routes = Blueprint("routes", __name__)
+logger = logging.getLogger(__name__)
+GREETING = Path(__file__).with_name("greeting.txt").read_text().strip()
+
+
+@routes.route("/event", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@routes.route("/event/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def event(rest: str = "") -> Response:
+    marker = request.args.get("marker")
+    if marker:
+        print(f"echo marker {marker}")
+    return jsonify(
+        event=request.environ["aws.event"],
+        path=request.path,
+        body=base64.b64encode(request.get_data()).decode(),
+        pid=os.getpid(),
+        greeting=GREETING,
+    )
+
+
+@routes.get("/environment")
+def environment() -> Response:
+    return jsonify(environment_report(flask.__file__, sys.path))
+
+
+@routes.get("/cookies")
+def cookies() -> Response:
+    response = jsonify(set=2)
+    response.set_cookie("session", "abc", httponly=True)
+    response.set_cookie("theme", "dark", path="/")
+    return response
+
+
+@routes.get("/binary")
+def binary() -> Response:
+    return Response(PNG, content_type="image/png")
+
+
+@routes.get("/big")
+def big() -> Response:
+    return Response(b"x" * (7 * 1024 * 1024), content_type="application/octet-stream")
+
+
+@routes.get("/sleep")
+def sleep() -> Response:
+    time.sleep(float(request.args.get("seconds", "1")))
+    return jsonify(slept=True, pid=os.getpid())
+
+
+@routes.get("/crash")
+def crash() -> Response:
+    logger.warning("crashing on purpose")
+    os._exit(3)

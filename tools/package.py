@@ -1,0 +1,325 @@
+"""Build the Lambda artifacts: `dist/layer.zip` (the adapter, Flask and its dependencies) and `dist/function.zip`.
+
+Both zips are reproducible: sorted entries, fixed timestamps and modes, so equal inputs give equal bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LAYER_DIR = ROOT / "python-lambda-layer"
+LAYER_REQUIREMENTS = ROOT / "requirements" / "layer.txt"
+FUNCTION_DIR = ROOT / "api"
+DIST_DIR = ROOT / "dist"
+
+PYTHON_VERSION = "3.13"
+ARCHITECTURES = {"arm64": "aarch64", "x86_64": "x86_64"}
+# The Lambda Python 3.13 runtime is Amazon Linux 2023 (glibc 2.34): any manylinux wheel up to 2_34 runs there.
+GLIBC_MINORS = range(34, 16, -1)
+ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
+FILE_MODE = 0o100644
+
+# What importlib.metadata reads at run time (version(), entry_points()) and the licence notices the
+# packages ask to be redistributed with; pip's own bookkeeping (RECORD, INSTALLER, WHEEL...) stays out.
+_DIST_INFO_KEPT = ("METADATA", "entry_points.txt")
+_LICENCE_PREFIXES = ("LICENSE", "LICENCE", "COPYING", "NOTICE", "AUTHORS")
+# Build inputs and type-checker files: nothing imports them at run time.
+_BUILD_SUFFIXES = (".pyc", ".pyo", ".c", ".h", ".cpp", ".pyx", ".pxd", ".pyi")
+_SKIPPED_DIRS = frozenset({"__pycache__", "tests", "test"})
+
+
+class PackageError(Exception):
+    """A build that cannot go on; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Built:
+    path: Path
+    files: int
+    size: int
+
+    def describe(self) -> str:
+        shown = display(self.path)
+        return f"{shown}: {self.size / 1_000_000:.2f} MB ({self.size} bytes, {self.files} files)"
+
+
+def host_architecture() -> str:
+    """The Lambda architecture name of this machine, so locally served layers load their native code."""
+    machine = os.uname().machine.lower()
+    known = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
+    if machine in known:
+        return known[machine]
+    raise PackageError(f"this machine's architecture ({machine}) is neither of Lambda's (arm64, x86_64)")
+
+
+# --- the layer -------------------------------------------------------------------------------------------
+
+
+def layer_inputs_digest(arch: str, layer_dir: Path = LAYER_DIR, requirements: Path = LAYER_REQUIREMENTS) -> str:
+    """A digest of everything the layer is built from, stored in the zip's comment to tell when to rebuild."""
+    digest = hashlib.sha256(f"{arch}\0".encode())
+    digest.update(requirements.read_bytes())
+    for name, path in sorted(_source_files(layer_dir)):
+        digest.update(f"\0{name}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def build_layer(
+    out: Path,
+    arch: str,
+    *,
+    layer_dir: Path = LAYER_DIR,
+    requirements: Path = LAYER_REQUIREMENTS,
+    reuse: bool = False,
+) -> Built:
+    """`python/main.py`, `python/lambda_wsgi/` and the requirements installed for Lambda's Python and `arch`.
+
+    With `reuse`, an existing zip built from the same inputs is kept as it is.
+    """
+    if not (layer_dir / "main.py").is_file():
+        raise PackageError(f"{display(layer_dir / 'main.py')} is missing: the layer's entry point `main.handler`")
+    if not requirements.is_file():
+        raise PackageError(f"{display(requirements)} is missing: it pins what the layer ships")
+    comment = f"inputs-sha256:{layer_inputs_digest(arch, layer_dir, requirements)}".encode()
+    if reuse and out.is_file():
+        with zipfile.ZipFile(out) as existing:
+            if existing.comment == comment:
+                return Built(out, len(existing.infolist()), out.stat().st_size)
+    entries: dict[str, Path] = {}
+    with tempfile.TemporaryDirectory(prefix="layer-") as target:
+        _pip_install(requirements, Path(target), arch)
+        for name, path in _installed_files(Path(target)):
+            entries["python/" + name] = path
+        for name, path in _source_files(layer_dir):
+            key = "python/" + name
+            if key in entries:
+                raise PackageError(f"{display(requirements)} installs {name}, which the layer's own code also has")
+            entries[key] = path
+        return write_zip(out, entries, comment)
+
+
+def pip_platforms(arch: str) -> list[str]:
+    machine = ARCHITECTURES[arch]
+    return [f"manylinux_2_{minor}_{machine}" for minor in GLIBC_MINORS] + [f"manylinux2014_{machine}"]
+
+
+def _pip_install(requirements: Path, target: Path, arch: str) -> None:
+    command = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--quiet"]
+    command += ["--target", str(target), "--requirement", str(requirements), "--no-compile"]
+    command += ["--only-binary=:all:", "--implementation", "cp", "--python-version", PYTHON_VERSION]
+    for platform in pip_platforms(arch):
+        command += ["--platform", platform]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        output = "\n".join(
+            line
+            for line in (completed.stdout + completed.stderr).splitlines()
+            # This machine's pip configuration names index folders that may not exist; pip notes each one.
+            if line.strip() and not line.startswith("WARNING: Location ")
+        )
+        raise PackageError(
+            f"pip could not install {display(requirements)} for Python {PYTHON_VERSION} on "
+            f"manylinux {arch} (binary wheels only):\n{output}"
+        )
+
+
+def _installed_files(target: Path) -> Iterator[tuple[str, Path]]:
+    """What pip installed that the runtime uses: no scripts, caches, build inputs or install bookkeeping."""
+    for name, path in _walk(target):
+        top, _, rest = name.partition("/")
+        if top == "bin":
+            continue  # console scripts: their first line names this machine's interpreter
+        if top.endswith(".dist-info"):
+            if rest in _DIST_INFO_KEPT or _is_licence(rest):
+                yield name, path
+            continue
+        if name.endswith(_BUILD_SUFFIXES) or path.name == "py.typed":
+            continue
+        yield name, path
+
+
+def _is_licence(name: str) -> bool:
+    return name.startswith("licenses/") or name.upper().startswith(_LICENCE_PREFIXES)
+
+
+def _source_files(directory: Path) -> Iterator[tuple[str, Path]]:
+    for name, path in _walk(directory):
+        if not name.endswith((".pyc", ".pyo")):
+            yield name, path
+
+
+def _walk(directory: Path) -> Iterator[tuple[str, Path]]:
+    """Files under `directory` as (posix name, path), skipping caches and test folders."""
+    for folder, dirs, files in os.walk(directory):
+        dirs[:] = [name for name in dirs if name not in _SKIPPED_DIRS and not name.startswith(".")]
+        for file in files:
+            path = Path(folder, file)
+            if path.is_file():
+                yield path.relative_to(directory).as_posix(), path
+
+
+# --- the function ----------------------------------------------------------------------------------------
+
+
+def build_function(out: Path, function_dir: Path = FUNCTION_DIR) -> Built:
+    """`routes.py`, the modules of `function_dir` it imports (transitively) and the data files they name."""
+    return write_zip(out, function_files(function_dir))
+
+
+def function_files(function_dir: Path) -> dict[str, Path]:
+    routes = function_dir / "routes.py"
+    if not routes.is_file():
+        raise PackageError(
+            f"{display(routes)} is missing: the function's code is a Flask Blueprint named `routes` in routes.py"
+        )
+    files: dict[str, Path] = {}
+    literals: set[str] = set()
+    pending = [routes]
+    while pending:
+        path = pending.pop()
+        name = path.relative_to(function_dir).as_posix()
+        if name in files:
+            continue
+        files[name] = path
+        tree = _parse(path)
+        literals.update(
+            node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and type(node.value) is str
+        )
+        for module in _imported_modules(tree, name):
+            local = _local_module(function_dir, module)
+            if local:
+                pending.extend(local)
+            elif module.split(".")[0] == function_dir.name:
+                raise PackageError(
+                    f"{name} imports {module}, but on Lambda the modules of {function_dir.name}/ sit at the root of "
+                    f"the function: import {module.partition('.')[2] or module} instead"
+                )
+    for name, path in _walk(function_dir):
+        if not name.endswith((".py", ".pyc", ".pyo")) and (name in literals or path.name in literals):
+            files[name] = path
+    return files
+
+
+def _parse(path: Path) -> ast.Module:
+    try:
+        return ast.parse(path.read_bytes(), filename=str(path))
+    except SyntaxError as error:
+        raise PackageError(f"{display(path)}:{error.lineno}: syntax error: {error.msg}") from None
+
+
+def _imported_modules(tree: ast.Module, name: str) -> Iterator[str]:
+    """Every module an import statement may load, submodules named in `from x import y` included."""
+    package_parts = name.split("/")[:-1]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package_parts[: len(package_parts) - node.level + 1]
+                base = ".".join([*parent, base] if base else parent)
+            if base:
+                yield base
+            yield from (f"{base}.{alias.name}" if base else alias.name for alias in node.names if alias.name != "*")
+
+
+def _local_module(function_dir: Path, module: str) -> list[Path]:
+    """The files of `function_dir` that importing `module` runs: package `__init__`s, then the module."""
+    found: list[Path] = []
+    folder = function_dir
+    parts = module.split(".")
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        if (folder / part).is_dir() and part not in _SKIPPED_DIRS:
+            folder = folder / part
+            init = folder / "__init__.py"
+            if init.is_file():
+                found.append(init)
+            elif last:
+                return []  # a folder that is no package: nothing to import
+        elif last and (folder / f"{part}.py").is_file():
+            found.append(folder / f"{part}.py")
+        else:
+            return found if index else []
+    return found
+
+
+# --- zips ------------------------------------------------------------------------------------------------
+
+
+def write_zip(out: Path, entries: dict[str, Path], comment: bytes = b"") -> Built:
+    """Write `entries` (zip name → file) reproducibly, atomically replacing `out`."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
+    try:
+        with zipfile.ZipFile(partial, "w") as archive:
+            for name in sorted(entries):
+                info = zipfile.ZipInfo(name, ZIP_TIMESTAMP)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.create_system = 3  # Unix, so the mode bits below are read as such
+                info.external_attr = FILE_MODE << 16
+                archive.writestr(info, entries[name].read_bytes(), compresslevel=9)
+            archive.comment = comment
+        partial.replace(out)
+    finally:
+        partial.unlink(missing_ok=True)
+    return Built(out, len(entries), out.stat().st_size)
+
+
+def display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+# --- command line ----------------------------------------------------------------------------------------
+
+
+def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="./build.sh package", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--arch", choices=sorted(ARCHITECTURES), default="arm64", help="the function's architecture (default arm64)"
+    )
+    parser.add_argument("--out-dir", type=Path, default=DIST_DIR, help="where the zips go (default dist/)")
+    parser.add_argument(
+        "--function-dir", type=Path, default=FUNCTION_DIR, help="the folder holding routes.py (default api/)"
+    )
+    parser.add_argument(
+        "--requirements", type=Path, default=LAYER_REQUIREMENTS, help="what the layer installs (requirements/layer.txt)"
+    )
+    return parser.parse_args(None if argv is None else list(argv))
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        if f"{sys.version_info.major}.{sys.version_info.minor}" != PYTHON_VERSION:
+            raise PackageError(
+                f"packaging needs Python {PYTHON_VERSION} (the Lambda runtime's version), but runs on "
+                f"{sys.version.split()[0]} ({sys.executable}); use ./build.sh package"
+            )
+        function = build_function(args.out_dir / "function.zip", args.function_dir)
+        layer = build_layer(args.out_dir / "layer.zip", args.arch, requirements=args.requirements)
+    except PackageError as error:
+        print(f"package: error: {error}", file=sys.stderr)
+        return 1
+    print(f"{layer.describe()}  [layer, Python {PYTHON_VERSION} {args.arch}]")
+    print(f"{function.describe()}  [function]")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

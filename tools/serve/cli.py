@@ -1,0 +1,231 @@
+"""`./build.sh serve`: build the zips, start DynamoDB and the front, serve until Ctrl-C or SIGTERM.
+
+Everything started here is stopped here, in reverse order, however serve ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import errno
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+from types import FrameType
+
+from tools import package
+
+from . import dynamodb
+from .front import FrontServer, Gateway
+from .layout import function_arn, lambda_environment, unpack
+from .logs import Output
+from .pool import FunctionConfig, Pool
+
+ROOT = package.ROOT
+BUILD_DIR = ROOT / "build" / "serve"
+DEFAULT_RUNTIME_PYTHON = ROOT / ".venv-runtime" / "bin" / "python"
+HOST = "127.0.0.1"
+
+
+class ServeError(Exception):
+    """A reason not to serve, said in one line."""
+
+
+class _InterruptedError(Exception):
+    pass
+
+
+def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="./build.sh serve", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000; 0 picks a free one)")
+    parser.add_argument("--dynamodb-endpoint", metavar="URL", help="use this DynamoDB instead of an embedded one")
+    parser.add_argument("--table", default="users", help="the users table (default users)")
+    parser.add_argument("--concurrency", type=_positive_int, default=4, help="most environments at once (default 4)")
+    parser.add_argument(
+        "--timeout", type=_positive_float, default=10.0, help="function timeout in seconds (default 10)"
+    )
+    parser.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="NAME=VALUE", help="an extra variable for the function"
+    )
+    parser.add_argument("--function-dir", type=Path, default=package.FUNCTION_DIR, help="folder with routes.py (api/)")
+    parser.add_argument("--layer-zip", type=Path, help="serve this layer zip instead of building one")
+    parser.add_argument("--function-zip", type=Path, help="serve this function zip instead of building one")
+    parser.add_argument("--runtime-python", type=Path, default=DEFAULT_RUNTIME_PYTHON, help=argparse.SUPPRESS)
+    args = parser.parse_args(None if argv is None else list(argv))
+    args.region = args.region or "us-east-1"
+    args.runtime_python = args.runtime_python.absolute()  # not resolved: a venv's python is a symlink
+    for item in args.env:
+        if "=" not in item or item.startswith("="):
+            parser.error(f"--env {item!r}: expected NAME=VALUE")
+    return args
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    args = parse_args(argv)
+    output = Output()
+    state = _Signals()
+    state.install()
+    try:
+        with contextlib.ExitStack() as stack:
+            _serve(args, output, state, stack)
+    except ServeError as error:
+        output.warn(f"error: {error}")
+        return 1
+    except (_InterruptedError, KeyboardInterrupt):
+        pass
+    output.say("Stopped.")
+    return 0
+
+
+def _serve(args: argparse.Namespace, output: Output, state: _Signals, stack: contextlib.ExitStack) -> None:
+    server = _bind(args.port)
+    stack.callback(server.server_close)
+    _check_runtime(args.runtime_python)
+    moto = None
+    if args.dynamodb_endpoint is None:
+        moto = dynamodb.MotoProcess()  # starts while the zips build
+        stack.callback(moto.stop)
+    root = Path(tempfile.mkdtemp(prefix="lambda-serve-"))
+    stack.callback(shutil.rmtree, root, ignore_errors=True)
+    layer_zip, function_zip = _zips(args, root, output)
+    try:
+        layout = unpack(layer_zip, function_zip, root)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise ServeError(f"cannot unpack the zips into {root}: {error}") from None
+    try:
+        endpoint = moto.wait_ready() if moto else args.dynamodb_endpoint
+        created = dynamodb.prepare_table(endpoint, args.table, args.region)
+    except dynamodb.DynamoDBError as error:
+        raise ServeError(str(error)) from None
+    variables = {
+        "USERS_TABLE": args.table,
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+        "PAGE_TOKEN_KEY": os.environ.get("PAGE_TOKEN_KEY") or secrets.token_hex(32),
+        **dict(item.split("=", 1) for item in args.env),
+    }
+    config = FunctionConfig(
+        runtime_python=args.runtime_python,
+        task_root=layout.task_root,
+        environment=lambda_environment(layout, args.runtime_python, args.region, variables),
+        function_arn=function_arn(args.region),
+        timeout=args.timeout,
+    )
+    pool = Pool(config, args.concurrency, output)
+    stack.callback(pool.close)
+    gateway = Gateway(pool, output)
+    server.gateway = lambda: gateway
+    url = f"http://{HOST}:{server.port}"
+    where = "embedded (moto)" if moto else "at"
+    table_note = "created" if created else "existing"
+    output.say(f"DynamoDB: {where} {endpoint}, table {args.table!r} ({table_note})")
+    output.say(f"Lambda layout: {root} (layer in opt/, function in var/task/), concurrency {args.concurrency}")
+    output.say(f"Serving the API at {url}  (Ctrl-C to stop)")
+    output.say(
+        f"Try: curl -i -X POST {url}/users -H 'content-type: application/json' "
+        """-d '{"name": "Ada Lovelace", "email": "ada@example.com"}'"""
+    )
+    state.serving(server)
+    server.serve_forever(poll_interval=0.2)
+    state.stopping()
+
+
+def _bind(port: int) -> FrontServer:
+    try:
+        return FrontServer((HOST, port), lambda: None)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise ServeError(f"port {port} on {HOST} is already in use; stop what uses it or pick --port") from None
+        if error.errno == errno.EACCES:
+            raise ServeError(f"not allowed to listen on port {port}; pick a port above 1023 with --port") from None
+        raise ServeError(f"cannot listen on {HOST}:{port}: {error.strerror}") from None
+
+
+def _check_runtime(python: Path) -> None:
+    """The runtime venv must exist, be Python 3.13 and hold awslambdaric."""
+    probe = "import importlib.util as u, sys; print(sys.version_info[:2] == (3, 13), bool(u.find_spec('awslambdaric')))"
+    try:
+        completed = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, timeout=30, check=False)
+    except OSError:
+        completed = None
+    if completed is None or completed.stdout.split() != ["True", "True"]:
+        raise ServeError(
+            f"the Lambda runtime interpreter {python} is missing or lacks awslambdaric; "
+            "./build.sh serve sets it up from requirements/runtime.txt"
+        )
+
+
+def _zips(args: argparse.Namespace, root: Path, output: Output) -> tuple[Path, Path]:
+    """The given zips, or ones built for this machine's architecture (the layer only when its inputs changed)."""
+    for given in (args.layer_zip, args.function_zip):
+        if given is not None and not given.is_file():
+            raise ServeError(f"{given} does not exist")
+    try:
+        function_zip = args.function_zip
+        if function_zip is None:
+            built = package.build_function(root / "function.zip", args.function_dir)
+            function_zip = built.path
+            output.say(f"Built the function: {built.files} files from {package.display(args.function_dir)}")
+        layer_zip = args.layer_zip
+        if layer_zip is None:
+            arch = package.host_architecture()
+            layer = package.build_layer(BUILD_DIR / f"layer-{arch}.zip", arch, reuse=True)
+            layer_zip = layer.path
+            output.say(f"Layer: {layer.describe()} [{arch}]")
+    except package.PackageError as error:
+        raise ServeError(str(error)) from None
+    return layer_zip, function_zip
+
+
+class _Signals:
+    """Ctrl-C and SIGTERM: before serving they abort the start-up, while serving they stop the server."""
+
+    def __init__(self) -> None:
+        self._server: FrontServer | None = None
+        self._stopping = False
+
+    def install(self) -> None:
+        signal.signal(signal.SIGINT, self._handle)
+        signal.signal(signal.SIGTERM, self._handle)
+
+    def serving(self, server: FrontServer) -> None:
+        self._server = server
+
+    def stopping(self) -> None:
+        self._stopping = True
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self._stopping:
+            return  # already on the way out: let the clean-up finish
+        if self._server is None:
+            self._stopping = True
+            raise _InterruptedError
+        self._stopping = True
+        # shutdown() waits for serve_forever, which runs in this very thread: ask from another.
+        threading.Thread(target=self._server.shutdown, name="shutdown").start()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""The API Gateway-like front: a threaded HTTP server that invokes the function for every request.
+
+Each request becomes a payload 2.0 event, goes through the pool, and its result is answered as HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+from . import events
+from .events import IncomingRequest, OutgoingResponse
+from .logs import Output
+from .pool import Outcome, Pool, PoolClosedError, ThrottledError
+from .wire import BadBodyError, BodyTooLargeError, LocalServer, read_body, send
+
+
+class Gateway:
+    """Turns one HTTP request into an invocation and its outcome into the response, and logs it."""
+
+    def __init__(self, pool: Pool, output: Output) -> None:
+        self.pool = pool
+        self.output = output
+
+    def handle(self, request: IncomingRequest) -> tuple[OutgoingResponse, dict[str, Any]]:
+        now = time.time()
+        request_id = events.new_request_id()
+        trace_id = events.new_trace_id(now)
+        event = events.build_event(request, request_id, trace_id, now)
+        fields: dict[str, Any] = {"requestId": request_id, "path": event["rawPath"]}
+        payload = json.dumps(event, ensure_ascii=False).encode()
+        if len(payload) > events.MAX_INVOKE_PAYLOAD:
+            fields["error"] = f"the event is {len(payload)} bytes, over Lambda's limit of {events.MAX_INVOKE_PAYLOAD}"
+            return events.error_response(413, "Request Entity Too Large"), fields
+        try:
+            outcome = self.pool.invoke(payload, trace_id)
+        except ThrottledError:
+            fields["error"] = "every environment stayed busy; raise --concurrency"
+            return events.error_response(503, "Service Unavailable"), fields
+        except PoolClosedError:
+            fields["error"] = "serve is stopping"
+            return events.error_response(503, "Service Unavailable"), fields
+        except OSError as error:
+            fields["error"] = f"could not start an environment: {error}"
+            return events.error_response(500, "Internal Server Error"), fields
+        fields.update(_outcome_fields(outcome))
+        return _response(outcome, fields), fields
+
+
+def _outcome_fields(outcome: Outcome) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "lambdaRequestId": outcome.request_id,
+        "environment": outcome.environment,
+        "coldStart": outcome.cold,
+    }
+    if outcome.init_ms is not None:
+        fields["initDurationMs"] = outcome.init_ms
+    return fields
+
+
+def _response(outcome: Outcome, fields: dict[str, Any]) -> OutgoingResponse:
+    if outcome.error is not None or outcome.result is None:
+        fields["error"] = outcome.error or "no result"
+        return events.error_response(500, "Internal Server Error")
+    try:
+        return events.response_from_result(outcome.result)
+    except events.InvalidResultError as error:
+        fields["error"] = f"malformed Lambda proxy response: {error}"
+        return events.error_response(500, "Internal Server Error")
+
+
+class FrontServer(LocalServer):
+    def __init__(self, address: tuple[str, int], gateway: Callable[[], Gateway | None]) -> None:
+        super().__init__(address, FrontHandler)
+        self.gateway = gateway
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
+
+class FrontHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: FrontServer
+
+    def __getattr__(self, name: str) -> Any:
+        # Any method reaches the function, as on a `$default` route: do_GET, do_PROPFIND, ...
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # replaced by the JSON access line
+
+    def _serve(self) -> None:
+        started = time.perf_counter()
+        gateway = self.server.gateway()
+        fields: dict[str, Any] = {"method": self.command, "path": self.path.partition("?")[0]}
+        close = False
+        try:
+            body = read_body(self.rfile, self.headers, events.MAX_REQUEST_BODY)
+        except BodyTooLargeError:
+            response, close = events.error_response(413, "Request Entity Too Large"), True
+        except BadBodyError as error:
+            response, close = events.error_response(400, "Bad Request"), True
+            fields["error"] = str(error)
+        else:
+            if gateway is None:
+                response = events.error_response(503, "Service Unavailable")
+            else:
+                request = IncomingRequest(
+                    method=self.command,
+                    target=self.path,
+                    protocol=self.request_version,
+                    headers=list(self.headers.items()),
+                    body=body,
+                    source_ip=self.client_address[0],
+                    server_port=self.server.port,
+                )
+                response, more = gateway.handle(request)
+                fields.update(more)
+        headers = response.headers
+        if "requestId" in fields:
+            headers = [*headers, ("apigw-requestid", fields["requestId"])]
+        try:
+            send(self, response.status, headers, response.body, head_only=self.command == "HEAD", close=close)
+        except OSError:
+            self.close_connection = True  # the client went away; the access line still tells what happened
+        if gateway is not None:
+            fields["status"] = response.status
+            fields["durationMs"] = round((time.perf_counter() - started) * 1000, 1)
+            gateway.output.request(type="request", **_ordered(fields))
+
+
+def _ordered(fields: dict[str, Any]) -> dict[str, Any]:
+    order = ("requestId", "method", "path", "status", "durationMs", "coldStart")
+    return {**{key: fields[key] for key in order if key in fields}, **fields}

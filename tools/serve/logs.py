@@ -1,0 +1,43 @@
+"""What serve prints: its own lines on stdout (one JSON line per request), the functions' lines on stderr.
+
+Each line is written whole under one lock, so lines from concurrent requests never interleave.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+
+class Output:
+    def __init__(self, out: TextIO | None = None, err: TextIO | None = None) -> None:
+        self._out = out or sys.stdout
+        self._err = err or sys.stderr
+        self._lock = threading.Lock()
+
+    def say(self, text: str) -> None:
+        """A line for the person running serve."""
+        self._write(self._out, text)
+
+    def warn(self, text: str) -> None:
+        self._write(self._err, f"serve: {text}")
+
+    def request(self, **fields: Any) -> None:
+        """The access line of one request, as JSON."""
+        line = {"time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"), **fields}
+        self._write(self._out, json.dumps(line, ensure_ascii=False, separators=(",", ":")))
+
+    def function(self, text: str) -> None:
+        """A line a function printed or logged, as CloudWatch would show it."""
+        self._write(self._err, text)
+
+    def _write(self, stream: TextIO, text: str) -> None:
+        with self._lock:
+            try:
+                stream.write(text + "\n")
+                stream.flush()
+            except (OSError, ValueError):
+                pass  # a closed terminal or pipe must not take a request down with it

@@ -1,0 +1,265 @@
+"""Execution environments: `awslambdaric` processes, started cold on demand, reused warm, replaced when they die.
+
+Up to `concurrency` environments run at once; a request finding them all busy waits for one, as a queue would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from .logs import Output
+from .runtime_api import Invocation, RuntimeApi
+
+ExitCallback = Callable[["Environment", str], None]
+
+# How long API Gateway waits for an integration (HTTP API's maximum): no request waits longer for an environment.
+QUEUE_TIMEOUT = 30.0
+STOP_GRACE = 1.0
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    """What every environment of the function shares."""
+
+    runtime_python: Path
+    task_root: Path
+    environment: dict[str, str]
+    function_arn: str
+    timeout: float
+    init_timeout: float = 10.0
+    handler: str = "main.handler"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one invocation went, for the response and the access line."""
+
+    request_id: str
+    environment: str
+    cold: bool
+    result: bytes | None
+    error: str | None
+    init_ms: float | None = None
+
+
+class ThrottledError(Exception):
+    """Every environment stayed busy for the whole wait."""
+
+
+class PoolClosedError(Exception):
+    pass
+
+
+class Environment:
+    """One execution environment: an `awslambdaric` process and the Runtime API it polls."""
+
+    def __init__(self, number: int, config: FunctionConfig, output: Output, on_exit: ExitCallback) -> None:
+        self.name = f"env-{number}"
+        self._config = config
+        self._output = output
+        self._on_exit = on_exit
+        self._lock = threading.Lock()
+        self._current: Invocation | None = None
+        self.exit_reason: str | None = None
+        self.runtime = RuntimeApi()
+        self.started_at = time.perf_counter()
+        environment = dict(config.environment)
+        environment["AWS_LAMBDA_RUNTIME_API"] = self.runtime.address
+        environment["AWS_LAMBDA_LOG_STREAM_NAME"] = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}"
+        try:
+            self.process = subprocess.Popen(
+                [str(config.runtime_python), "-m", "awslambdaric", config.handler],
+                cwd=config.task_root,
+                env=environment,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                # A session of its own: the terminal's Ctrl-C reaches serve only, and a kill reaches the
+                # environment together with anything the function started.
+                start_new_session=True,
+            )
+        except OSError:
+            self.runtime.close()
+            raise
+        self.pid = self.process.pid
+        self._pump = threading.Thread(target=self._copy_output, name=f"{self.name}-output", daemon=True)
+        self._pump.start()
+        self._watcher = threading.Thread(target=self._watch, name=f"{self.name}-watch", daemon=True)
+        self._watcher.start()
+
+    @property
+    def alive(self) -> bool:
+        return self.exit_reason is None
+
+    def run(self, invocation: Invocation, cold: bool) -> float | None:
+        """Hand the event over and wait for its outcome; returns a cold start's init duration in seconds."""
+        with self._lock:
+            if not self.alive:
+                invocation.finish(error=self.exit_reason)
+                return None
+            self._current = invocation
+        self.runtime.deliver(invocation)
+        init_seconds = None
+        if not invocation.started.wait(self._config.init_timeout):
+            phase = "init" if cold else "the runtime"
+            self.kill(f"{phase} did not ask for an event within {self._config.init_timeout:.0f} seconds")
+        elif not invocation.done.wait(self._config.timeout):
+            self.kill(f"Task timed out after {self._config.timeout:.2f} seconds")
+        if cold and self.runtime.ready_at is not None:
+            init_seconds = self.runtime.ready_at - self.started_at
+        with self._lock:
+            self._current = None
+        if not self.alive:
+            self._watcher.join(timeout=5)  # reaped and out of the pool before the caller moves on
+        return init_seconds
+
+    def kill(self, reason: str) -> None:
+        """End the environment now (a timeout resets it on Lambda too); its invocation fails with `reason`."""
+        with self._lock:
+            if self._current is not None:
+                self._current.finish(error=reason)
+        self._signal(signal.SIGKILL)
+        self._watcher.join(timeout=5)
+
+    def stop(self) -> None:
+        """Ask the environment to end, as Lambda does at shutdown; `finish_stop` waits and insists."""
+        self._signal(signal.SIGTERM)
+
+    def finish_stop(self, deadline: float) -> None:
+        try:
+            self.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self._signal(signal.SIGKILL)
+        self._watcher.join(timeout=5)
+        self._pump.join(timeout=5)
+
+    def _signal(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signum)
+
+    def _watch(self) -> None:
+        code = self.process.wait()
+        # The function may have started processes of its own that still hold the output pipe open.
+        self._signal(signal.SIGKILL)
+        init_error = self.runtime.init_error
+        if init_error:
+            reason = f"init failed: {init_error}"
+        elif code < 0:
+            reason = f"Runtime exited with signal: {signal.Signals(-code).name}"
+        else:
+            reason = f"Runtime exited with error: exit status {code}"
+        with self._lock:
+            self.exit_reason = reason
+            current = self._current
+        if current is not None:
+            current.finish(error=reason)
+        self.runtime.close()
+        self._on_exit(self, reason)
+
+    def _copy_output(self) -> None:
+        stream: IO[bytes] | None = self.process.stdout
+        if stream is None:
+            return
+        with stream:
+            for raw in stream:
+                # awslambdaric ends the lines of one multi-line record with "\r" (one CloudWatch event).
+                text = raw.decode(errors="replace").rstrip("\r\n").replace("\r", "\n")
+                self._output.function(text)
+
+
+class Pool:
+    """The function's environments: idle ones are reused most recent first, new ones start up to `concurrency`."""
+
+    def __init__(self, config: FunctionConfig, concurrency: int, output: Output) -> None:
+        self._config = config
+        self._concurrency = concurrency
+        self._output = output
+        self._condition = threading.Condition()
+        self._environments: set[Environment] = set()
+        self._idle: list[Environment] = []
+        self._numbers = itertools.count(1)
+        self._closed = False
+
+    def invoke(self, payload: bytes, trace_id: str) -> Outcome:
+        environment, cold = self._acquire()
+        invocation = Invocation(
+            request_id=str(uuid.uuid4()),
+            payload=payload,
+            timeout=self._config.timeout,
+            trace_id=trace_id,
+            function_arn=self._config.function_arn,
+        )
+        try:
+            init_seconds = environment.run(invocation, cold)
+        finally:
+            self._release(environment)
+        return Outcome(
+            request_id=invocation.request_id,
+            environment=environment.name,
+            cold=cold,
+            result=invocation.result,
+            error=invocation.error,
+            init_ms=None if init_seconds is None else round(init_seconds * 1000, 1),
+        )
+
+    def pids(self) -> list[int]:
+        with self._condition:
+            return sorted(environment.pid for environment in self._environments)
+
+    def close(self) -> None:
+        with self._condition:
+            self._closed = True
+            environments = list(self._environments)
+            self._condition.notify_all()
+        for environment in environments:
+            environment.stop()
+        deadline = time.monotonic() + STOP_GRACE
+        for environment in environments:
+            environment.finish_stop(deadline)
+
+    def _acquire(self) -> tuple[Environment, bool]:
+        deadline = time.monotonic() + QUEUE_TIMEOUT
+        with self._condition:
+            while True:
+                if self._closed:
+                    raise PoolClosedError
+                while self._idle:
+                    environment = self._idle.pop()
+                    if environment.alive:
+                        return environment, False
+                if len(self._environments) < self._concurrency:
+                    environment = Environment(next(self._numbers), self._config, self._output, self._exited)
+                    self._environments.add(environment)
+                    return environment, True
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ThrottledError
+                self._condition.wait(remaining)
+
+    def _release(self, environment: Environment) -> None:
+        with self._condition:
+            if environment.alive and environment in self._environments and not self._closed:
+                self._idle.append(environment)
+            self._condition.notify()
+
+    def _exited(self, environment: Environment, reason: str) -> None:
+        with self._condition:
+            was_idle = environment in self._idle
+            self._environments.discard(environment)
+            if was_idle:
+                self._idle.remove(environment)
+            closed = self._closed
+            self._condition.notify()
+        if was_idle and not closed:
+            self._output.warn(f"{environment.name} (pid {environment.pid}) ended while idle: {reason}")
