@@ -1,0 +1,12 @@
+"""Benchmark of the layer against other Flask-on-Lambda adapters: warm overhead, cold start, layer size.
+
+Run it with `./build.sh bench` (or `python -m bench --help` inside .venv-bench).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LAYER_DIR = ROOT / "python-lambda-layer"
+FUNCTION_DIR = Path(__file__).resolve().parent / "function"

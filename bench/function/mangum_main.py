@@ -1,0 +1,23 @@
+"""The handler module of the Mangum + a2wsgi function: the shared Blueprint in a Flask app, as an ASGI app.
+
+Lifespan is off: a WSGI app has no startup or shutdown, and "auto" would run that cycle on every request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from a2wsgi import WSGIMiddleware
+from flask import Flask
+from mangum import Mangum
+from routes import routes
+
+
+def wrap(app: Flask) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    return Mangum(WSGIMiddleware(app), lifespan="off")
+
+
+app = Flask(__name__)
+app.register_blueprint(routes)
+handler = wrap(app)
