@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import logging
 from time import perf_counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .access_log import log_access
 from .environ import build_environ
 from .errors import BadEventError
 from .http import HttpResponse, json_error
 from .paths import clean_prefix
-from .sources import DEFAULT_SOURCE, Result, find_source
+from .sources import DEFAULT_SOURCE, find_source
 from .wsgi_call import WSGIApp, call_app
+
+if TYPE_CHECKING:
+    from .sources.base import Result
 
 logger = logging.getLogger("lambda_wsgi")
 

@@ -5,13 +5,15 @@ Adding an event kind is adding one module here and one entry in `SOURCES`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BadEventError, UnsupportedEventError
 from .alb import Alb
-from .base import Event, EventSource, Result
 from .http_api_v2 import FunctionUrl, HttpApiV2
 from .rest_api_v1 import RestApiV1
+
+if TYPE_CHECKING:
+    from .base import Event, EventSource
 
 __all__ = ["DEFAULT_SOURCE", "SOURCES", "Event", "EventSource", "Result", "find_source"]
 

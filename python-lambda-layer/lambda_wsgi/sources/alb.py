@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 
 from ..encoding import folded_headers, multi_value_headers, request_body, request_headers, response_body
-from ..http import HttpRequest, HttpResponse
+from ..http import HttpRequest
 from ..paths import native_path, split_prefix
-from .base import AlbResult, Event
+
+if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every cold start
+    from ..http import HttpResponse
+    from .base import AlbResult, Event
 
 
 class Alb:

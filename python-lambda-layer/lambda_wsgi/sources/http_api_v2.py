@@ -6,11 +6,16 @@ having a stage in the path, so they are a subclass recognised by their domain.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..encoding import folded_headers, request_body, response_body
 from ..errors import BadEventError
-from ..http import HttpRequest, HttpResponse
+from ..http import HttpRequest
 from ..paths import native_path, split_prefix
-from .base import Event, V2Result
+
+if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every cold start
+    from ..http import HttpResponse
+    from .base import Event, V2Result
 
 
 class HttpApiV2:

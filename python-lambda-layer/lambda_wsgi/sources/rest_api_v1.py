@@ -6,12 +6,16 @@ Both carry `httpMethod`, `path` without the stage, decoded query parameters and
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from ..encoding import multi_value_headers, request_body, request_headers, response_body
-from ..http import HttpRequest, HttpResponse
+from ..http import HttpRequest
 from ..paths import native_path, split_prefix
-from .base import Event, V1Result
+
+if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every cold start
+    from ..http import HttpResponse
+    from .base import Event, V1Result
 
 
 class RestApiV1:
