@@ -1,0 +1,20 @@
+locals {
+  # The layer's entry point (python-lambda-layer/main.py) and the Python ./build.sh package
+  # builds for; tests check both against the code.
+  runtime = "python3.13"
+  handler = "main.handler"
+
+  function_name   = "${var.name_prefix}-api"
+  table_name      = var.name_prefix
+  layer_name      = "${var.name_prefix}-flask-layer"
+  role_name       = "${var.name_prefix}-api-role"
+  api_name        = "${var.name_prefix}-http"
+  alias_name      = "live"
+  access_log_name = "/aws/apigateway/${var.name_prefix}-http/access"
+  # Lambda writes to /aws/lambda/<function name> unless told otherwise; the function's
+  # logging_config names this group too, so both agree.
+  function_log_group_name = "/aws/lambda/${local.function_name}"
+
+  layer_zip    = coalesce(var.layer_zip, "${path.module}/../dist/layer.zip")
+  function_zip = coalesce(var.function_zip, "${path.module}/../dist/function.zip")
+}

@@ -1,0 +1,201 @@
+variable "region" {
+  description = "AWS region to deploy into, e.g. eu-west-1."
+  type        = string
+  default     = "us-east-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$", var.region))
+    error_message = "region must be an AWS region code such as us-east-1 or eu-central-1."
+  }
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name (table, function, layer, role, API, log groups). Changing it replaces everything, the table included."
+  type        = string
+  default     = "flask-users"
+
+  validation {
+    # The longest derived name, the role "<prefix>-api-role", must stay within IAM's 64 characters.
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 3-32 characters of lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen."
+  }
+}
+
+variable "tags" {
+  description = "Extra tags for every resource (a Project tag with the name prefix is always added)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "architecture" {
+  description = "Instruction set of the function and the layer. The layer must be built for the same one (./build.sh package builds for arm64 unless told otherwise)."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be arm64 or x86_64."
+  }
+}
+
+variable "memory_size" {
+  description = "Function memory in MB; CPU share grows with it, and so does the price per millisecond."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240 && floor(var.memory_size) == var.memory_size
+    error_message = "memory_size must be a whole number of MB from 128 to 10240."
+  }
+}
+
+variable "timeout" {
+  description = "Function timeout in seconds. API Gateway gives up after 30 s, so a longer timeout would only waste money."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.timeout >= 1 && var.timeout <= 29 && floor(var.timeout) == var.timeout
+    error_message = "timeout must be a whole number of seconds from 1 to 29."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Days CloudWatch keeps the function's logs and the API's access logs."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of the values CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
+}
+
+variable "log_level" {
+  description = "Lowest level of the function's own log records that reach CloudWatch (Lambda's JSON log format filters by it)."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], var.log_level)
+    error_message = "log_level must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL."
+  }
+}
+
+variable "throttling_burst_limit" {
+  description = "Requests the API lets through in a burst before answering 429 (default route)."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.throttling_burst_limit >= 0 && var.throttling_burst_limit <= 5000 && floor(var.throttling_burst_limit) == var.throttling_burst_limit
+    error_message = "throttling_burst_limit must be a whole number from 0 to 5000."
+  }
+}
+
+variable "throttling_rate_limit" {
+  description = "Steady-state requests per second the API accepts before answering 429 (default route)."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.throttling_rate_limit >= 0 && var.throttling_rate_limit <= 10000
+    error_message = "throttling_rate_limit must be from 0 to 10000 requests per second."
+  }
+}
+
+variable "cors_allow_origins" {
+  description = "Browser origins allowed to call the API (e.g. [\"https://app.example.com\"]). Empty: no CORS headers, so only non-browser clients and same-origin pages can use it."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for origin in var.cors_allow_origins : origin == "*" || can(regex("^https?://[^/\\s]+$", origin))])
+    error_message = "Each CORS origin must be \"*\" or a scheme and host without a path, such as https://app.example.com."
+  }
+}
+
+variable "table_deletion_protection" {
+  description = "Refuse to delete the users table. Set to false (and apply) before terraform destroy."
+  type        = bool
+  default     = true
+}
+
+variable "reserved_concurrency" {
+  description = "Concurrent executions reserved for (and capped at) the function. null: no reservation, the account's shared pool is used. New accounts often cannot reserve any (AWS keeps 10 unreserved)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.reserved_concurrency == null || try(var.reserved_concurrency >= 1 && floor(var.reserved_concurrency) == var.reserved_concurrency, false)
+    error_message = "reserved_concurrency must be null or a whole number of at least 1 (0 would stop the function from running at all)."
+  }
+}
+
+variable "page_token_key" {
+  description = "HMAC key (at least 32 characters) that signs the users list's page tokens. null: a random key generated on the first apply and kept in the state. Changing it invalidates tokens already handed out."
+  type        = string
+  default     = null
+  sensitive   = true
+
+  validation {
+    condition     = var.page_token_key == null || try(length(var.page_token_key) >= 32, false)
+    error_message = "page_token_key must be null or at least 32 characters long."
+  }
+}
+
+variable "wsgi_app" {
+  description = "What the layer serves, as module:attribute (LAMBDA_WSGI_APP). null: the layer's default, routes:routes."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.wsgi_app == null || can(regex("^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_.]*$", var.wsgi_app))
+    error_message = "wsgi_app must be null or of the form module:attribute, e.g. routes:routes."
+  }
+}
+
+variable "wsgi_base_path" {
+  description = "Path prefix the layer strips before routing, e.g. /v1 behind a custom domain mapping (LAMBDA_WSGI_BASE_PATH). null: none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.wsgi_base_path == null || can(regex("^/[^\\s]*[^/\\s]$", var.wsgi_base_path))
+    error_message = "wsgi_base_path must be null or a path that starts with / and does not end with one, e.g. /v1."
+  }
+}
+
+variable "live_version" {
+  description = "Function version the live alias (and so the API) serves. null: the version this apply publishes. Set it to an earlier version number to roll back."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.live_version == null || can(regex("^[1-9][0-9]*$", var.live_version))
+    error_message = "live_version must be null or a published version number such as \"3\"."
+  }
+}
+
+variable "routes" {
+  description = "API Gateway route keys sent to the function; other paths get API Gateway's 404 without invoking it."
+  type        = list(string)
+  default     = ["ANY /users", "ANY /users/{proxy+}", "GET /openapi.json"]
+
+  validation {
+    condition     = length(var.routes) > 0 && alltrue([for route in var.routes : route == "$default" || can(regex("^(ANY|GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) /[^\\s]*$", route))])
+    error_message = "Each route must be $default or \"METHOD /path\", e.g. \"GET /users/{id}\" or \"ANY /users/{proxy+}\"."
+  }
+}
+
+variable "layer_zip" {
+  description = "Path of the layer archive. null: dist/layer.zip at the repository root, as ./build.sh package writes it."
+  type        = string
+  default     = null
+}
+
+variable "function_zip" {
+  description = "Path of the function archive. null: dist/function.zip at the repository root, as ./build.sh package writes it."
+  type        = string
+  default     = null
+}

@@ -1,0 +1,55 @@
+"""Fixtures for the infra/ checks: Terraform initialised once per session, and the real Lambda zips.
+
+Every Terraform command but `fmt -check` runs on a copy of infra/ in a temporary folder, so the tests never write
+into the repository (no .terraform/, lock file or state there).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.infra.terraform import Terraform, cli_config, copy_configuration, find_binary
+
+PACKAGE_SCRIPT = ROOT / "tools" / "package.py"
+
+
+@pytest.fixture(scope="session")
+def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
+    binary = find_binary()
+    config_file = tmp_path_factory.mktemp("terraform-cli") / "terraform.rc"
+    config_file.write_text(cli_config())
+    return Terraform(binary, config_file)
+
+
+@pytest.fixture(scope="session")
+def initialized_dir(terraform: Terraform, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of infra/ after `terraform init -backend=false`: the providers other copies reuse."""
+    workdir = copy_configuration(tmp_path_factory.mktemp("infra-init"))
+    terraform.run(workdir, "init", "-backend=false", "-input=false", timeout=300)
+    return workdir
+
+
+@pytest.fixture(scope="session")
+def lambda_zips(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """dist/layer.zip and dist/function.zip as `./build.sh package` builds them, in a temporary folder."""
+    if not PACKAGE_SCRIPT.is_file():
+        pytest.fail(f"{PACKAGE_SCRIPT.relative_to(ROOT)} is missing: the deploy checks need the real zips")
+    out_dir = tmp_path_factory.mktemp("dist")
+    result = subprocess.run(
+        [sys.executable, str(PACKAGE_SCRIPT), "--out-dir", str(out_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, f"packaging failed:\n{result.stdout}\n{result.stderr}"
+    layer, function = out_dir / "layer.zip", out_dir / "function.zip"
+    assert layer.is_file(), result.stdout
+    assert function.is_file(), result.stdout
+    return layer, function

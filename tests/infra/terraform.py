@@ -1,0 +1,106 @@
+"""The Terraform CLI as the tests run it: offline provider installation and failures that say why.
+
+Where a filesystem mirror of the provider exists, a CLI config of the tests' own points at it and
+forbids direct downloads of hashicorp/aws; elsewhere Terraform installs from the registry as usual.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.infra.hcl import configuration_files
+
+PROVIDER_MIRROR = Path("/opt/tf-plugins")
+AWS_PROVIDER = "registry.terraform.io/hashicorp/aws"
+FALLBACK_BINARY = Path("/usr/local/bin/terraform")
+# Nothing from the caller's shell may change what the tests run against, and no real AWS
+# credentials may ever reach the provider.
+_DROPPED_PREFIXES = ("TF_", "AWS_", "CHECKPOINT_")
+
+
+def find_binary() -> str:
+    """The terraform executable; a missing one fails the test, so a green run always means it ran."""
+    found = shutil.which("terraform") or (str(FALLBACK_BINARY) if FALLBACK_BINARY.is_file() else None)
+    if found is None:
+        pytest.fail(
+            "Terraform is not installed (no `terraform` on PATH or at /usr/local/bin/terraform): "
+            "the infra/ checks need it. Install Terraform 1.9 or later.",
+            pytrace=False,
+        )
+    return found
+
+
+def cli_config(mirror: Path = PROVIDER_MIRROR) -> str:
+    """A CLI config that installs hashicorp/aws from `mirror` when it exists, and nothing else changes."""
+    if not mirror.is_dir():
+        return "# No local provider mirror: providers come from the registry.\n"
+    return f"""provider_installation {{
+  filesystem_mirror {{
+    path    = "{mirror}"
+    include = ["{AWS_PROVIDER}"]
+  }}
+  direct {{
+    exclude = ["{AWS_PROVIDER}"]
+  }}
+}}
+"""
+
+
+def copy_configuration(target: Path) -> Path:
+    """The *.tf files of infra/ (no state, no .terraform/, no tfvars of the user's) in `target`."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in configuration_files():
+        shutil.copy2(path, target / path.name)
+    return target
+
+
+def _tail(text: str, lines: int = 60) -> str:
+    return "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass
+class Terraform:
+    binary: str
+    config_file: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {name: value for name, value in os.environ.items() if not name.startswith(_DROPPED_PREFIXES)}
+        env.update(
+            TF_CLI_CONFIG_FILE=str(self.config_file),
+            TF_IN_AUTOMATION="1",
+            TF_INPUT="0",
+            CHECKPOINT_DISABLE="1",
+            AWS_EC2_METADATA_DISABLED="true",
+            AWS_CONFIG_FILE=os.devnull,
+            AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        )
+        env.update(self.extra_env)
+        return env
+
+    def with_env(self, **extra: str) -> Terraform:
+        return Terraform(self.binary, self.config_file, {**self.extra_env, **extra})
+
+    def run(
+        self, workdir: Path, *args: str, expect: tuple[int, ...] = (0,), timeout: float = 300
+    ) -> subprocess.CompletedProcess[str]:
+        subcommand, *options = args
+        command = [self.binary, f"-chdir={workdir}", subcommand, "-no-color", *options]
+        try:
+            result = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"`terraform {' '.join(args)}` did not finish within {timeout:.0f} s", pytrace=False)
+        if result.returncode not in expect:
+            pytest.fail(
+                f"`terraform {' '.join(args)}` exited {result.returncode} (expected {expect}):\n"
+                f"{_tail(result.stdout)}\n{_tail(result.stderr)}",
+                pytrace=False,
+            )
+        return result

@@ -1,0 +1,323 @@
+"""infra/ against the code it deploys: handler, runtime, environment, table layout, IAM and log group.
+
+The HCL is read with python-hcl2 and the code with `ast`, so neither side keeps a hand-made list.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.table import TABLE_DEFINITION
+from tests.conftest import LAYER_DIR, ROOT
+from tests.infra import code_facts
+from tests.infra.hcl import Configuration, block, load, references, resolve
+from tools import package
+
+API_DIR = ROOT / "api"
+
+
+@pytest.fixture(scope="module")
+def config() -> Configuration:
+    return load()
+
+
+@pytest.fixture(scope="module")
+def function(config: Configuration) -> dict[str, Any]:
+    return config.resource("aws_lambda_function", "api")
+
+
+@pytest.fixture(scope="module")
+def layer(config: Configuration) -> dict[str, Any]:
+    return config.resource("aws_lambda_layer_version", "flask")
+
+
+def _variable_choices(config: Configuration, name: str) -> set[str]:
+    """The values a `contains([...], var.name)` validation allows."""
+    condition = str(block(config.variables[name], "validation")["condition"])
+    match = re.search(r"contains\(\[([^\]]*)\]", condition)
+    assert match, f"variable {name} has no contains([...]) validation: {condition}"
+    return set(re.findall(r'"([^"]+)"', match.group(1)))
+
+
+def _top_level_names(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {target.id for target in node.targets if isinstance(target, ast.Name)}
+    return names
+
+
+def test_handler_is_the_layers_entry_point(config: Configuration, function: dict[str, Any]) -> None:
+    handler = resolve(config, function["handler"])
+    module, _, attribute = handler.partition(".")
+    path = LAYER_DIR / f"{module}.py"
+    assert path.is_file(), f"handler {handler}: the layer has no {module}.py"
+    assert attribute in _top_level_names(path), f"handler {handler}: {path.name} defines no {attribute}"
+
+
+def test_runtime_matches_the_build_target(
+    config: Configuration, function: dict[str, Any], layer: dict[str, Any]
+) -> None:
+    target = package.PYTHON_VERSION
+    version = ".".join(map(str, target)) if isinstance(target, tuple) else str(target)
+    runtime = resolve(config, function["runtime"])
+    assert runtime == f"python{version}", "the function's runtime is not the Python the zips are built for"
+    assert [resolve(config, item) for item in layer["compatible_runtimes"]] == [runtime]
+    build_script = (ROOT / "build.sh").read_text(encoding="utf-8")
+    assert f'PYTHON_VERSION="{version}"' in build_script
+
+
+def test_architecture_matches_the_build_target(
+    config: Configuration, function: dict[str, Any], layer: dict[str, Any]
+) -> None:
+    assert function["architectures"] == ["${var.architecture}"]
+    assert layer["compatible_architectures"] == ["${var.architecture}"]
+    assert function["layers"] == ["${aws_lambda_layer_version.flask.arn}"]
+    assert _variable_choices(config, "architecture") == set(package.ARCHITECTURES)
+    # `./build.sh package` without --arch builds what `terraform apply` without variables deploys.
+    assert config.variables["architecture"]["default"] == package.parse_args([]).arch
+
+
+def _code_environment_variables() -> set[str]:
+    paths = [*API_DIR.glob("*.py"), *LAYER_DIR.rglob("*.py")]
+    return code_facts.environment_variables(code_facts.read_sources(paths))
+
+
+def _terraform_environment_variables(config: Configuration, function: dict[str, Any]) -> set[str]:
+    variables = block(function, "environment")["variables"]
+    if isinstance(variables, dict):
+        return set(variables)
+    # A for-expression over a local map (to leave out null values): the names are that map's keys.
+    locals_used = {reference.split(".")[1] for reference in references(variables) if reference.startswith("local.")}
+    assert len(locals_used) == 1, f"cannot tell the environment's names from {variables}"
+    environment = config.locals[locals_used.pop()]
+    assert isinstance(environment, dict), environment
+    return set(environment)
+
+
+def test_environment_names_are_what_the_code_reads(config: Configuration, function: dict[str, Any]) -> None:
+    read = {name for name in _code_environment_variables() if not code_facts.is_runtime_variable(name)}
+    assert {"USERS_TABLE", "PAGE_TOKEN_KEY"} <= read, f"the code reading went wrong: {read}"
+    provided = _terraform_environment_variables(config, function)
+    assert not {name for name in provided if code_facts.is_runtime_variable(name)}, "Lambda reserves these"
+    assert provided == read, f"set in Terraform only: {provided - read}; read by the code only: {read - provided}"
+
+
+def _table_definition_from_hcl(table: dict[str, Any]) -> dict[str, Any]:
+    """The aws_dynamodb_table resource in CreateTable's terms, like api/table.py's TABLE_DEFINITION."""
+
+    def key_schema(body: dict[str, Any]) -> list[dict[str, str]]:
+        schema = [{"AttributeName": body["hash_key"], "KeyType": "HASH"}]
+        if "range_key" in body:
+            schema.append({"AttributeName": body["range_key"], "KeyType": "RANGE"})
+        return schema
+
+    definition: dict[str, Any] = {
+        "AttributeDefinitions": [
+            {"AttributeName": attribute["name"], "AttributeType": attribute["type"]} for attribute in table["attribute"]
+        ],
+        "KeySchema": key_schema(table),
+        "BillingMode": table["billing_mode"],
+    }
+    indexes = [
+        {
+            "IndexName": index["name"],
+            "KeySchema": key_schema(index),
+            "Projection": {"ProjectionType": index["projection_type"]},
+        }
+        for index in table.get("global_secondary_index", [])
+    ]
+    if indexes:
+        definition["GlobalSecondaryIndexes"] = indexes
+    if "local_secondary_index" in table:
+        definition["LocalSecondaryIndexes"] = table["local_secondary_index"]
+    return definition
+
+
+def _normalised(definition: dict[str, Any]) -> dict[str, Any]:
+    """Order-free where DynamoDB does not care about order (attribute definitions, indexes)."""
+    result = dict(definition)
+    result["AttributeDefinitions"] = sorted(definition["AttributeDefinitions"], key=lambda a: a["AttributeName"])
+    if "GlobalSecondaryIndexes" in definition:
+        result["GlobalSecondaryIndexes"] = sorted(definition["GlobalSecondaryIndexes"], key=lambda i: i["IndexName"])
+    return result
+
+
+def test_table_layout_is_table_definition(config: Configuration) -> None:
+    table = config.resource("aws_dynamodb_table", "users")
+    assert _normalised(_table_definition_from_hcl(table)) == _normalised(TABLE_DEFINITION)
+    assert block(table, "point_in_time_recovery")["enabled"] is True
+    assert block(table, "server_side_encryption")["enabled"] is True
+    assert table["deletion_protection_enabled"] == "${var.table_deletion_protection}"
+
+
+def test_storage_takes_its_key_names_from_the_table_definition() -> None:
+    """The storage module names keys and the index through api/table.py, never as its own literals."""
+    storage = API_DIR / "storage.py"
+    tree = ast.parse(storage.read_text(encoding="utf-8"))
+    imported = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "table"
+        for alias in node.names
+    }
+    assert {"PARTITION_KEY", "INDEX_NAME", "INDEX_PARTITION_KEY", "INDEX_SORT_KEY"} <= imported
+    table_names = {attribute["AttributeName"] for attribute in TABLE_DEFINITION["AttributeDefinitions"]}
+    table_names |= {index["IndexName"] for index in TABLE_DEFINITION.get("GlobalSecondaryIndexes", [])}
+    literals = {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+    assert not table_names & literals, f"storage.py spells out table names itself: {table_names & literals}"
+
+
+def _statements(config: Configuration) -> list[dict[str, Any]]:
+    document = config.data["aws_iam_policy_document"]["function"]
+    statements: list[dict[str, Any]] = []
+    for statement in document["statement"]:
+        actions = resolve(config, statement["actions"])
+        assert isinstance(actions, list), f"statement {statement.get('sid')}: actions must be a list: {actions}"
+        statements.append({**statement, "actions": actions})
+    return statements
+
+
+def test_role_policy_is_the_function_policy(config: Configuration) -> None:
+    policies = config.resources.get("aws_iam_role_policy", {})
+    attachments = config.resources.get("aws_iam_role_policy_attachment", {})
+    assert not attachments, "no managed policies: the role gets exactly the inline policy"
+    assert list(policies) == ["function"]
+    assert policies["function"]["policy"] == "${data.aws_iam_policy_document.function.json}"
+    assert policies["function"]["role"] == "${aws_iam_role.function.id}"
+
+
+def test_iam_dynamodb_actions_are_the_calls_the_code_makes(config: Configuration) -> None:
+    use = code_facts.dynamodb_use(code_facts.read_sources(API_DIR.glob("*.py")))
+    needed = use.iam_actions()
+    assert needed, "found no DynamoDB call in api/: the code reader is broken"
+    granted = {
+        action for statement in _statements(config) for action in statement["actions"] if action.startswith("dynamodb:")
+    }
+    assert granted == needed, f"granted but not called: {granted - needed}; called but not granted: {needed - granted}"
+
+
+def test_iam_grants_no_wildcards_and_only_own_resources(config: Configuration) -> None:
+    for statement in _statements(config):
+        assert statement.get("effect", "Allow") == "Allow"
+        assert "not_actions" not in statement
+        assert "not_resources" not in statement
+        assert not any("*" in action for action in statement["actions"]), statement
+        services = {action.split(":")[0] for action in statement["actions"]}
+        assert len(services) == 1, f"one service per statement: {statement['actions']}"
+        service = services.pop()
+        resources = statement["resources"]
+        if service == "xray":
+            # X-Ray's trace upload has no resource-level permissions.
+            assert set(statement["actions"]) == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+            assert resources == ["*"]
+        elif service == "logs":
+            assert resources == ["${aws_cloudwatch_log_group.function.arn}:*"]
+            assert set(statement["actions"]) == {"logs:CreateLogStream", "logs:PutLogEvents"}
+        elif service == "dynamodb":
+            assert resources[0] == "${aws_dynamodb_table.users.arn}"
+            assert all(resource.startswith("${aws_dynamodb_table.users.arn}/index/") for resource in resources[1:]), (
+                resources
+            )
+        else:
+            pytest.fail(f"the function's role should not need {service}: {statement}")
+
+
+def test_function_log_group_is_the_one_lambda_writes_to(config: Configuration, function: dict[str, Any]) -> None:
+    log_group = config.resource("aws_cloudwatch_log_group", "function")
+    function_name = resolve(config, function["function_name"])
+    assert resolve(config, log_group["name"]) == f"/aws/lambda/{function_name}"
+    assert block(function, "logging_config")["log_group"] == "${aws_cloudwatch_log_group.function.name}"
+    assert block(function, "logging_config")["log_format"] == "JSON"
+    assert log_group["retention_in_days"] == "${var.log_retention_days}"
+
+
+def test_function_is_published_traced_and_served_through_its_alias(
+    config: Configuration, function: dict[str, Any]
+) -> None:
+    assert function["publish"] is True
+    assert block(function, "tracing_config")["mode"] == "Active"
+    alias = config.resource("aws_lambda_alias", "live")
+    assert resolve(config, alias["name"]) == "live"
+    integration = config.resource("aws_apigatewayv2_integration", "function")
+    assert integration["integration_uri"] == "${aws_lambda_alias.live.invoke_arn}"
+    assert integration["payload_format_version"] == "2.0"
+    permission = config.resource("aws_lambda_permission", "api")
+    assert permission["qualifier"] == "${aws_lambda_alias.live.name}"
+    assert permission["source_arn"].startswith("${aws_apigatewayv2_api.http.execution_arn}/")
+
+
+def _flask_routes() -> list[tuple[str, str]]:
+    """(method, path) of every view decorated with @routes.<method>(path) in api/routes.py."""
+    tree = ast.parse((API_DIR / "routes.py").read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef):
+            for decorator in node.decorator_list:
+                if (
+                    isinstance(decorator, ast.Call)
+                    and isinstance(decorator.func, ast.Attribute)
+                    and decorator.func.attr in {"get", "post", "put", "patch", "delete"}
+                    and decorator.args
+                    and isinstance(decorator.args[0], ast.Constant)
+                ):
+                    found.append((decorator.func.attr.upper(), str(decorator.args[0].value)))
+    return found
+
+
+def _route_matches(route_key: str, method: str, path: str) -> bool:
+    if route_key == "$default":
+        return True
+    route_method, _, route_path = route_key.partition(" ")
+    pattern = re.sub(r"\\\{[^}]+\\\+\\\}", ".+", re.escape(route_path))
+    pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", pattern)
+    return route_method in {"ANY", method} and re.fullmatch(pattern, path) is not None
+
+
+def test_api_routes_reach_every_view(config: Configuration) -> None:
+    route_keys = config.variables["routes"]["default"]
+    views = _flask_routes()
+    assert views, "found no view in api/routes.py"
+    for method, path in views:
+        sample = re.sub(r"<[^>]+>", "some-id", path)
+        assert any(_route_matches(key, method, sample) for key in route_keys), f"no API route for {method} {path}"
+
+
+# The variables the deployment promises to validate (the rest take any value of their type).
+VALIDATED = (
+    "region",
+    "name_prefix",
+    "architecture",
+    "memory_size",
+    "timeout",
+    "log_retention_days",
+    "log_level",
+    "throttling_burst_limit",
+    "throttling_rate_limit",
+    "cors_allow_origins",
+    "reserved_concurrency",
+    "page_token_key",
+    "routes",
+)
+
+
+def test_every_variable_is_typed_described_and_validated(config: Configuration) -> None:
+    for name, variable in config.variables.items():
+        assert variable.get("type"), f"variable {name} has no type"
+        assert len(variable.get("description", "")) > 20, f"variable {name} has no description"
+    for name in VALIDATED:
+        assert "validation" in config.variables[name], f"variable {name} is not validated"
+    assert config.variables["page_token_key"].get("sensitive") is True
+    for name, output in config.outputs.items():
+        assert output.get("description"), f"output {name} has no description"
+    assert {"api_url", "curl_example", "function_name", "function_alias", "table_name", "layer_arn"} <= set(
+        config.outputs
+    )

@@ -1,0 +1,444 @@
+"""infra/ deployed to a moto server: plan, apply, a second plan without changes, the code running
+against the deployed table through `serve`, and destroy. One apply for the whole module.
+
+moto gaps handled here, never in infra/: it does not store the function's logging_config (left out
+by an override file in the test's own copy of infra/), and it keeps a deleted log group's tags
+(every run gets a fresh moto process).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from api.table import TABLE_DEFINITION
+from tests.conftest import LAYER_DIR, ROOT
+from tests.infra import code_facts
+from tests.infra.hcl import load
+from tests.infra.terraform import Terraform, copy_configuration
+
+pytestmark = pytest.mark.slow
+
+REGION = "us-east-1"
+RUNTIME_PYTHON = ROOT / ".venv-runtime" / "bin" / "python"
+SERVICES = ("apigatewayv2", "dynamodb", "iam", "lambda", "logs", "sts")
+# Values other than the defaults, so the optional blocks (CORS, reserved concurrency...) are exercised too.
+VARIABLES: dict[str, Any] = {
+    "name_prefix": "deploy-check",
+    "table_deletion_protection": False,
+    "cors_allow_origins": ["https://app.example.com"],
+    "reserved_concurrency": 5,
+    "log_retention_days": 7,
+    "memory_size": 512,
+    "timeout": 15,
+    "throttling_burst_limit": 20,
+    "throttling_rate_limit": 10,
+    "tags": {"Purpose": "offline-check"},
+}
+
+# moto answers GetFunction without the logging_config it was given, so with the block the second
+# plan would always show a change. The real configuration keeps it (checked statically).
+MOTO_GAPS_OVERRIDE = """resource "aws_lambda_function" "api" {
+  dynamic "logging_config" {
+    for_each = []
+    content {
+      log_format = "JSON"
+    }
+  }
+}
+"""
+
+
+def provider_override(endpoint: str) -> str:
+    endpoints = "\n".join(f'    {service} = "{endpoint}"' for service in SERVICES)
+    # skip_requesting_account_id stays false: ARNs carry moto's account id, as they would AWS's.
+    return f"""provider "aws" {{
+  access_key                  = "testing"
+  secret_key                  = "testing"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+
+  endpoints {{
+{endpoints}
+  }}
+}}
+"""
+
+
+@dataclass
+class Moto:
+    process: subprocess.Popen[str]
+    endpoint: str
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+
+@pytest.fixture(scope="module")
+def moto() -> Iterator[Moto]:
+    """A moto process of its own: a fresh account, whatever ran before."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tools.moto_server", "--port", "0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        ready, _, _ = select.select([process.stdout], [], [], 30)
+        assert ready, "moto did not start within 30 s"
+        endpoint = json.loads(process.stdout.readline())["endpoint"]
+        yield Moto(process, endpoint)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@dataclass
+class Deployment:
+    terraform: Terraform
+    workdir: Path
+    moto: Moto
+    function_zip: Path
+    first_plan: str
+    outputs: dict[str, Any]
+    destroyed: bool = False
+
+    @property
+    def function_name(self) -> str:
+        return str(self.outputs["function_name"])
+
+    def destroy(self) -> subprocess.CompletedProcess[str]:
+        self.destroyed = True
+        return self.terraform.run(self.workdir, "destroy", "-auto-approve", "-input=false")
+
+
+@pytest.fixture(scope="module")
+def deployment(
+    terraform: Terraform,
+    initialized_dir: Path,
+    lambda_zips: tuple[Path, Path],
+    moto: Moto,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Deployment]:
+    workdir = copy_configuration(tmp_path_factory.mktemp("infra-moto"))
+    (workdir / "provider_override.tf").write_text(provider_override(moto.endpoint))
+    (workdir / "moto_gaps_override.tf").write_text(MOTO_GAPS_OVERRIDE)
+    layer_zip, function_zip = lambda_zips
+    variables = {**VARIABLES, "layer_zip": str(layer_zip), "function_zip": str(function_zip)}
+    (workdir / "terraform.tfvars.json").write_text(json.dumps(variables, indent=2))
+    # The providers installed once for the session serve this copy too.
+    shutil.copy2(initialized_dir / ".terraform.lock.hcl", workdir / ".terraform.lock.hcl")
+    runner = terraform.with_env(TF_DATA_DIR=str(initialized_dir / ".terraform"))
+
+    plan = runner.run(workdir, "plan", "-input=false", "-out=tfplan", "-detailed-exitcode", expect=(2,))
+    runner.run(workdir, "apply", "-input=false", "tfplan")
+    shown = json.loads(runner.run(workdir, "output", "-json").stdout)
+    outputs = {name: value["value"] for name, value in shown.items()}
+    deployed = Deployment(runner, workdir, moto, function_zip, plan.stdout, outputs)
+    try:
+        yield deployed
+    finally:
+        if not deployed.destroyed:
+            deployed.destroy()
+
+
+def _account_id(moto: Moto) -> str:
+    return str(moto.client("sts").get_caller_identity()["Account"])
+
+
+def test_first_plan_only_creates(deployment: Deployment) -> None:
+    summary = re.search(r"Plan: (\d+) to add, (\d+) to change, (\d+) to destroy", deployment.first_plan)
+    assert summary, deployment.first_plan[-2000:]
+    added, changed, destroyed = map(int, summary.groups())
+    assert (changed, destroyed) == (0, 0)
+    config = load()
+    # Every resource of the configuration (the routes once per route key) and nothing else.
+    expected = sum(len(named) for named in config.resources.values()) + len(config.variables["routes"]["default"]) - 1
+    assert added == expected
+
+
+def test_outputs_point_at_the_deployment(deployment: Deployment, moto: Moto) -> None:
+    outputs = deployment.outputs
+    account = _account_id(moto)
+    assert re.fullmatch(rf"https://\w+\.execute-api\.{REGION}\.amazonaws\.com", outputs["api_url"])
+    assert f"{outputs['api_url']}/users" in outputs["curl_example"]
+    assert outputs["function_alias"] == "live"
+    assert outputs["function_name"] == "deploy-check-api"
+    assert outputs["table_name"] == "deploy-check"
+    assert re.fullmatch(rf"arn:aws:lambda:{REGION}:{account}:layer:deploy-check-flask-layer:\d+", outputs["layer_arn"])
+    assert outputs["function_alias_arn"] == f"arn:aws:lambda:{REGION}:{account}:function:deploy-check-api:live"
+    assert outputs["live_version"] == outputs["published_version"] == "1"
+
+
+def test_second_plan_shows_no_changes(deployment: Deployment) -> None:
+    result = deployment.terraform.run(deployment.workdir, "plan", "-input=false", "-detailed-exitcode", expect=(0, 2))
+    assert result.returncode == 0, f"the second plan wants changes:\n{result.stdout[-4000:]}"
+
+
+def test_new_code_is_a_version_switch(deployment: Deployment, tmp_path: Path) -> None:
+    """New function code plans as an in-place update and the alias moving; nothing is replaced."""
+    changed_zip = tmp_path / "function.zip"
+    shutil.copy2(deployment.function_zip, changed_zip)
+    with zipfile.ZipFile(changed_zip, "a") as archive:
+        archive.writestr("release.txt", "a new release\n")
+    result = deployment.terraform.run(
+        deployment.workdir,
+        "plan",
+        "-input=false",
+        "-detailed-exitcode",
+        f"-var=function_zip={changed_zip}",
+        expect=(2,),
+    )
+    planned = dict(re.findall(r"# (\S+) will be (.+)", result.stdout))
+    assert planned == {"aws_lambda_function.api": "updated in-place", "aws_lambda_alias.live": "updated in-place"}
+
+
+def test_table_is_the_code_table_definition(deployment: Deployment, moto: Moto) -> None:
+    dynamodb = moto.client("dynamodb")
+    table = dynamodb.describe_table(TableName=deployment.outputs["table_name"])["Table"]
+    assert sorted(table["AttributeDefinitions"], key=str) == sorted(TABLE_DEFINITION["AttributeDefinitions"], key=str)
+    assert table["KeySchema"] == TABLE_DEFINITION["KeySchema"]
+    assert table["BillingModeSummary"]["BillingMode"] == TABLE_DEFINITION["BillingMode"]
+    indexes = {
+        index["IndexName"]: {"KeySchema": index["KeySchema"], "Projection": index["Projection"]}
+        for index in table["GlobalSecondaryIndexes"]
+    }
+    expected = {
+        index["IndexName"]: {"KeySchema": index["KeySchema"], "Projection": index["Projection"]}
+        for index in TABLE_DEFINITION["GlobalSecondaryIndexes"]
+    }
+    assert indexes == expected
+    assert table["SSEDescription"]["Status"] == "ENABLED"
+    assert table["DeletionProtectionEnabled"] is False
+    backups = dynamodb.describe_continuous_backups(TableName=table["TableName"])["ContinuousBackupsDescription"]
+    assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+
+
+def test_function_is_configured_for_the_code(deployment: Deployment, moto: Moto) -> None:
+    lambda_client = moto.client("lambda")
+    name = deployment.function_name
+    config = lambda_client.get_function_configuration(FunctionName=name, Qualifier="live")
+    assert config["Handler"] == "main.handler"
+    assert config["Runtime"] == "python3.13"
+    assert config["Architectures"] == ["arm64"]
+    assert [layer["Arn"] for layer in config["Layers"]] == [deployment.outputs["layer_arn"]]
+    assert config["TracingConfig"]["Mode"] == "Active"
+    assert (config["MemorySize"], config["Timeout"]) == (512, 15)
+    assert config["Version"] == "1"
+
+    environment = config["Environment"]["Variables"]
+    sources = code_facts.read_sources([*(ROOT / "api").glob("*.py"), *LAYER_DIR.rglob("*.py")])
+    read = {name for name in code_facts.environment_variables(sources) if not code_facts.is_runtime_variable(name)}
+    # The optional layer settings are left unset (null variables), so the layer's defaults apply.
+    assert set(environment) == read - {"LAMBDA_WSGI_APP", "LAMBDA_WSGI_BASE_PATH"}
+    assert environment["USERS_TABLE"] == deployment.outputs["table_name"]
+    assert len(environment["PAGE_TOKEN_KEY"]) >= 32
+
+    assert lambda_client.get_alias(FunctionName=name, Name="live")["FunctionVersion"] == "1"
+    assert lambda_client.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"] == 5
+
+
+def test_only_this_api_may_invoke_the_alias(deployment: Deployment, moto: Moto) -> None:
+    api_id = deployment.outputs["api_url"].split("//")[1].split(".")[0]
+    policy = json.loads(
+        moto.client("lambda").get_policy(FunctionName=deployment.function_name, Qualifier="live")["Policy"]
+    )
+    (statement,) = policy["Statement"]
+    assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    assert statement["Action"] == "lambda:InvokeFunction"
+    source_arn = statement["Condition"]["ArnLike"]["AWS:SourceArn"]
+    assert source_arn == f"arn:aws:execute-api:{REGION}:{_account_id(moto)}:{api_id}/*/*"
+
+
+def test_role_has_least_privilege(deployment: Deployment, moto: Moto) -> None:
+    iam = moto.client("iam")
+    role = "deploy-check-api-role"
+    assert iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
+    (policy_name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=role, PolicyName=policy_name)["PolicyDocument"]
+    if isinstance(document, str):
+        document = json.loads(document)
+    statements = {statement["Sid"]: statement for statement in document["Statement"]}
+    account = _account_id(moto)
+    table_arn = f"arn:aws:dynamodb:{REGION}:{account}:table/deploy-check"
+
+    def as_list(value: str | list[str]) -> list[str]:
+        return [value] if isinstance(value, str) else value
+
+    use = code_facts.dynamodb_use(code_facts.read_sources((ROOT / "api").glob("*.py")))
+    assert set(as_list(statements["UsersTable"]["Action"])) == use.iam_actions()
+    assert sorted(as_list(statements["UsersTable"]["Resource"])) == [table_arn, f"{table_arn}/index/byCreated"]
+    log_group = f"arn:aws:logs:{REGION}:{account}:log-group:/aws/lambda/{deployment.function_name}:*"
+    assert as_list(statements["OwnLogGroup"]["Resource"]) == [log_group]
+    assert set(statements) == {"UsersTable", "OwnLogGroup", "Traces"}
+
+
+def test_http_api_routes_to_the_alias(deployment: Deployment, moto: Moto) -> None:
+    api = moto.client("apigatewayv2")
+    (deployed,) = [item for item in api.get_apis()["Items"] if item["Name"] == "deploy-check-http"]
+    assert deployed["ProtocolType"] == "HTTP"
+    assert deployed["CorsConfiguration"]["AllowOrigins"] == ["https://app.example.com"]
+    (integration,) = api.get_integrations(ApiId=deployed["ApiId"])["Items"]
+    assert integration["PayloadFormatVersion"] == "2.0"
+    assert integration["IntegrationType"] == "AWS_PROXY"
+    assert integration["IntegrationUri"].endswith(f":function:{deployment.function_name}:live/invocations")
+    routes = api.get_routes(ApiId=deployed["ApiId"])["Items"]
+    assert sorted(route["RouteKey"] for route in routes) == sorted(load().variables["routes"]["default"])
+    assert {route["Target"] for route in routes} == {f"integrations/{integration['IntegrationId']}"}
+    (stage,) = api.get_stages(ApiId=deployed["ApiId"])["Items"]
+    assert (stage["StageName"], stage["AutoDeploy"]) == ("$default", True)
+    throttling = stage["DefaultRouteSettings"]
+    assert (throttling["ThrottlingBurstLimit"], throttling["ThrottlingRateLimit"]) == (20, 10)
+    access_logs = stage["AccessLogSettings"]
+    assert access_logs["DestinationArn"].split(":log-group:")[1].rstrip(":*") == deployment.outputs["access_log_group"]
+    assert "requestId" in json.loads(access_logs["Format"])
+
+
+def test_log_groups_exist_with_retention(deployment: Deployment, moto: Moto) -> None:
+    groups = {group["logGroupName"]: group for group in moto.client("logs").describe_log_groups()["logGroups"]}
+    assert set(groups) == {f"/aws/lambda/{deployment.function_name}", deployment.outputs["access_log_group"]}
+    assert {group.get("retentionInDays") for group in groups.values()} == {7}
+
+
+def _request(url: str, method: str = "GET", body: Any = None) -> tuple[int, dict[str, str], Any]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status, headers, raw = response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        status, headers, raw = error.code, dict(error.headers), error.read()
+    return status, {name.lower(): value for name, value in headers.items()}, json.loads(raw) if raw else None
+
+
+def _collect(process: subprocess.Popen[str], lines: list[str]) -> None:
+    """Keep reading serve's output, so it never blocks on a full pipe."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.append(line)
+
+
+@contextlib.contextmanager
+def _serve(deployment: Deployment, moto: Moto) -> Iterator[str]:
+    """`serve` with the deployed function's zip and environment, on the table Terraform made."""
+    if not (ROOT / "tools" / "serve").is_dir():
+        pytest.fail("tools/serve is missing: the deployed table cannot be checked against the code")
+    if not RUNTIME_PYTHON.is_file():
+        pytest.fail(f"{RUNTIME_PYTHON} is missing: ./build.sh test and ./build.sh serve set it up", pytrace=False)
+    variables = moto.client("lambda").get_function_configuration(
+        FunctionName=deployment.function_name, Qualifier="live"
+    )["Environment"]["Variables"]
+    command = [
+        sys.executable,
+        "-m",
+        "tools.serve",
+        "--runtime-python",
+        str(RUNTIME_PYTHON),
+        "--port",
+        "0",
+        "--dynamodb-endpoint",
+        moto.endpoint,
+        "--table",
+        deployment.outputs["table_name"],
+        "--region",
+        REGION,
+        "--function-zip",
+        str(deployment.function_zip),
+        *(f"--env={name}={value}" for name, value in variables.items()),
+    ]
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=REGION)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=_collect, args=(process, lines), name="serve-output", daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 180
+        url = None
+        while url is None and time.monotonic() < deadline and process.poll() is None:
+            urls = [match for line in list(lines) for match in re.findall(r"http://127\.0\.0\.1:\d+", line)]
+            url = next((candidate for candidate in urls if candidate != moto.endpoint), None)
+            time.sleep(0.2)
+        assert url, "serve did not print its URL:\n" + "".join(lines[-40:])
+        yield url
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        reader.join(timeout=10)
+
+
+def test_code_serves_users_from_the_deployed_table(deployment: Deployment, moto: Moto) -> None:
+    with _serve(deployment, moto) as url:
+        status, headers, ada = _request(f"{url}/users", "POST", {"name": "Ada Lovelace", "email": "Ada@Example.com"})
+        assert status == 201, ada
+        assert headers["location"] == f"/users/{ada['id']}"
+        status, _, fetched = _request(f"{url}/users/{ada['id']}")
+        assert (status, fetched) == (200, ada)
+        status, _, grace = _request(f"{url}/users", "POST", {"name": "Grace Hopper", "email": "grace@example.com"})
+        assert status == 201, grace
+        status, _, taken = _request(f"{url}/users", "POST", {"name": "Someone", "email": "ada@example.COM"})
+        assert status == 409, taken
+
+        status, _, first = _request(f"{url}/users?limit=1")
+        assert status == 200, first
+        assert first["items"] == [ada]
+        assert first["nextToken"]
+        status, _, second = _request(f"{url}/users?limit=1&nextToken={first['nextToken']}")
+        assert status == 200, second
+        assert (second["items"], second["nextToken"]) == ([grace], None)
+
+    # The served code wrote to the table Terraform created, under the keys api/table.py defines.
+    items = moto.client("dynamodb").scan(TableName=deployment.outputs["table_name"])["Items"]
+    keys = {item["pk"]["S"] for item in items}
+    assert {f"USER#{ada['id']}", f"USER#{grace['id']}", "EMAIL#ada@example.com", "EMAIL#grace@example.com"} == keys
+
+
+def test_destroy_removes_everything(deployment: Deployment, moto: Moto) -> None:
+    deployment.destroy()
+    assert moto.client("dynamodb").list_tables()["TableNames"] == []
+    assert moto.client("lambda").list_functions()["Functions"] == []
+    assert moto.client("apigatewayv2").get_apis()["Items"] == []
+    assert moto.client("logs").describe_log_groups()["logGroups"] == []
+    roles = [role["RoleName"] for role in moto.client("iam").list_roles()["Roles"]]
+    assert not [role for role in roles if role.startswith("deploy-check")]
+    layers = moto.client("lambda").list_layer_versions(LayerName="deploy-check-flask-layer")["LayerVersions"]
+    assert layers == []
