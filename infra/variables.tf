@@ -166,6 +166,12 @@ variable "wsgi_base_path" {
   }
 }
 
+variable "function_access_log" {
+  description = "Whether the function logs its own JSON access line per request (LAMBDA_WSGI_ACCESS_LOG); the API's access log is kept either way."
+  type        = bool
+  default     = true
+}
+
 variable "live_version" {
   description = "Function version the live alias (and so the API) serves. null: the version this apply publishes. Set it to an earlier version number to roll back."
   type        = string

@@ -1,6 +1,7 @@
 """The Lambda entry point `main.handler`: loads the app once per execution environment.
 
-Set LAMBDA_WSGI_APP=module:attribute to serve something other than `routes:routes`.
+Set LAMBDA_WSGI_APP=module:attribute to serve something other than `routes:routes`;
+see the README's Configuration section for every setting.
 """
 
 import os
@@ -10,4 +11,5 @@ from lambda_wsgi import APP_VARIABLE, DEFAULT_APP, Adapter, load_app
 handler = Adapter(
     load_app(os.environ.get(APP_VARIABLE) or DEFAULT_APP),
     base_path=os.environ.get("LAMBDA_WSGI_BASE_PATH"),
+    access_log=os.environ.get("LAMBDA_WSGI_ACCESS_LOG", "on").lower() not in {"off", "false", "0", "no"},
 )

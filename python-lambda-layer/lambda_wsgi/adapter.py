@@ -26,9 +26,10 @@ logger = logging.getLogger("lambda_wsgi")
 class Adapter:
     """Serves one WSGI app; one instance lives for the whole execution environment."""
 
-    def __init__(self, app: WSGIApp, base_path: str | None = None) -> None:
+    def __init__(self, app: WSGIApp, base_path: str | None = None, access_log: bool = True) -> None:
         self.app = app
         self.base_path = clean_prefix(base_path)
+        self.access_log = access_log
         self._cold = True
 
     def __call__(self, event: Any, context: Any) -> Result:
@@ -49,16 +50,17 @@ class Adapter:
         except Exception:
             logger.exception("unhandled exception while serving %s %s (request id %s)", method, path, request_id)
             response = _internal_error(request_id)
-        log_access(
-            request_id=request_id,
-            source=source.name,
-            method=method,
-            path=path,
-            status=response.status,
-            started=started,
-            ended=perf_counter(),
-            cold_start=cold_start,
-        )
+        if self.access_log:
+            log_access(
+                request_id=request_id,
+                source=source.name,
+                method=method,
+                path=path,
+                status=response.status,
+                started=started,
+                ended=perf_counter(),
+                cold_start=cold_start,
+            )
         return source.result(response, event)
 
 

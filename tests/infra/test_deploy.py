@@ -262,7 +262,7 @@ def test_function_is_configured_for_the_code(deployment: Deployment, moto: Moto)
     sources = code_facts.read_sources([*(ROOT / "api").glob("*.py"), *LAYER_DIR.rglob("*.py")])
     read = {name for name in code_facts.environment_variables(sources) if not code_facts.is_runtime_variable(name)}
     # The optional layer settings are left unset (null variables), so the layer's defaults apply.
-    assert set(environment) == read - {"LAMBDA_WSGI_APP", "LAMBDA_WSGI_BASE_PATH"}
+    assert set(environment) == read - {"LAMBDA_WSGI_APP", "LAMBDA_WSGI_BASE_PATH", "LAMBDA_WSGI_ACCESS_LOG"}
     assert environment["USERS_TABLE"] == deployment.outputs["table_name"]
     assert len(environment["PAGE_TOKEN_KEY"]) >= 32
 

@@ -11,6 +11,7 @@ import pytest
 from awslambdaric.lambda_runtime_log_utils import JsonFormatter
 
 from lambda_wsgi import Adapter, UnsupportedEventError
+from lambda_wsgi.app_loader import app_for_blueprint
 from tests.conftest import http_event, lambda_context, load_event
 from tests.layer import sample_routes
 from tests.layer.conftest import Invoke, body_bytes, json_body
@@ -163,3 +164,10 @@ def test_access_line_fits_lambdas_json_log_format(adapter: Adapter, caplog: pyte
     assert formatted["level"] == "INFO"
     assert formatted["message"]["requestId"] == "json-mode"  # an object, not a string of JSON
     assert formatted["message"]["status"] == 200
+
+
+def test_the_access_line_can_be_turned_off(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="lambda_wsgi")
+    quiet = Adapter(app_for_blueprint(sample_routes.routes, sample_routes.__name__), access_log=False)
+    assert quiet(http_event(path="/users/ada"), lambda_context())["statusCode"] == 200
+    assert access_lines(caplog) == []

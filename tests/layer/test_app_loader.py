@@ -15,20 +15,24 @@ from lambda_wsgi import AppLoadError, load_app
 from tests.conftest import LAYER_DIR, http_event
 
 HANDLER_SCRIPT = """
-import json, sys
+import json, logging, sys
+logging.basicConfig(stream=sys.stderr, format="%(name)s %(message)s")
 import main
 result = main.handler(json.loads(sys.argv[1]), None)
 print(json.dumps(result))
 """
 
 
-def run_main(task_root: Path, app_setting: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_main(
+    task_root: Path, app_setting: str | None = None, path: str = "/hello", **settings: str
+) -> subprocess.CompletedProcess[str]:
     """Import `main` in a fresh interpreter laid out like Lambda: task root first, then the layer."""
-    env = {key: value for key, value in os.environ.items() if key != "LAMBDA_WSGI_APP"}
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LAMBDA_WSGI_")}
+    env.update(settings)
     env["PYTHONPATH"] = os.pathsep.join([str(task_root), str(LAYER_DIR)])
     if app_setting is not None:
         env["LAMBDA_WSGI_APP"] = app_setting
-    event = json.dumps(http_event(path="/hello"))
+    event = json.dumps(http_event(path=path))
     return subprocess.run(
         [sys.executable, "-c", HANDLER_SCRIPT, event],
         check=False,
@@ -148,3 +152,17 @@ def test_an_init_failure_is_one_clear_import_error_without_a_chained_traceback(t
     assert done.returncode != 0
     assert "lambda_wsgi.errors.AppLoadError: no module named 'routes'" in done.stderr
     assert "During handling of the above exception" not in done.stderr
+
+
+@pytest.mark.parametrize(("setting", "logged"), [(None, True), ("off", False), ("false", False), ("on", True)])
+def test_access_log_setting(tmp_path: Path, setting: str | None, logged: bool) -> None:
+    write(tmp_path, "routes.py", BLUEPRINT)
+    done = run_main(tmp_path, **({} if setting is None else {"LAMBDA_WSGI_ACCESS_LOG": setting}))
+    assert done.returncode == 0, done.stderr
+    assert ('lambda_wsgi {"type":"access"' in done.stderr) is logged
+
+
+def test_base_path_setting(tmp_path: Path) -> None:
+    write(tmp_path, "routes.py", BLUEPRINT)
+    done = run_main(tmp_path, path="/api/hello", LAMBDA_WSGI_BASE_PATH="/api")
+    assert json.loads(json.loads(done.stdout)["body"]) == {"hello": "blueprint"}
