@@ -1,0 +1,126 @@
+"""The users API, a plain Flask Blueprint that the Lambda layer serves (`routes:routes`).
+
+Views only translate: validation.py checks input, storage.py talks to DynamoDB, errors become JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import page_token
+import storage
+import validation
+from flask import Blueprint, Response, request, url_for
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+logger = logging.getLogger(__name__)
+
+routes = Blueprint("routes", __name__)
+
+# The contract this module serves, shipped next to it and read once per execution environment.
+OPENAPI_DOCUMENT = Path(__file__).with_name("openapi.json").read_bytes()
+
+# Every answer is JSON: no empty default page for OPTIONS, no HTML redirect from `//x` to `/x`.
+_JSON_ONLY = {"provide_automatic_options": False, "merge_slashes": False}
+
+
+@routes.get("/users", **_JSON_ONLY)
+def list_users() -> Response:
+    limit, token = validation.page_query(request.args.to_dict(flat=False))
+    users, next_token = storage.users.page(limit, token)
+    return _json({"items": users, "nextToken": next_token})
+
+
+@routes.post("/users", **_JSON_ONLY)
+def create_user() -> Response:
+    fields = validation.new_user(_request_object())
+    user = storage.users.create(fields["name"], fields["email"])
+    return _json(user, 201, {"Location": url_for(".get_user", user_id=user["id"])})
+
+
+# Ids are opaque: whatever follows /users/ (a "/" too, sent as %2F) is looked up, and is 404 if unknown.
+@routes.get("/users/<path:user_id>", **_JSON_ONLY)
+def get_user(user_id: str) -> Response:
+    return _json(storage.users.get(user_id))
+
+
+@routes.patch("/users/<path:user_id>", **_JSON_ONLY)
+def update_user(user_id: str) -> Response:
+    changes = validation.user_changes(_request_object())
+    return _json(storage.users.update(user_id, changes.get("name"), changes.get("email")))
+
+
+@routes.delete("/users/<path:user_id>", **_JSON_ONLY)
+def delete_user(user_id: str) -> Response:
+    storage.users.delete(user_id)
+    response = Response(status=204)
+    del response.headers["Content-Type"]  # no content, so no content type
+    return response
+
+
+@routes.get("/openapi.json", **_JSON_ONLY)
+def openapi() -> Response:
+    return Response(OPENAPI_DOCUMENT, mimetype="application/json")
+
+
+def _request_object() -> dict[str, Any]:
+    validation.check_length(request.content_length)
+    # Read at most one byte past the limit: enough to tell that a body without a length is too large.
+    body = request.stream.read(validation.MAX_BODY_BYTES + 1)
+    return validation.json_object(request.mimetype, request.mimetype_params.get("charset"), body)
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return Response(text, status, headers, mimetype="application/json")
+
+
+def _error(status: int, message: str, errors: dict[str, str] | None = None, **headers: str) -> Response:
+    body: dict[str, Any] = {"message": message}
+    if errors:
+        body["errors"] = errors
+    return _json(body, status, headers)
+
+
+@routes.errorhandler(validation.InvalidRequestError)
+def invalid_request(error: validation.InvalidRequestError) -> Response:
+    return _error(error.status, error.message, error.errors)
+
+
+@routes.errorhandler(page_token.InvalidTokenError)
+def invalid_token(error: page_token.InvalidTokenError) -> Response:
+    return _error(400, "invalid query parameters", {"nextToken": f"{error}; use a nextToken from a previous page"})
+
+
+@routes.errorhandler(storage.UserNotFoundError)
+def user_not_found(error: storage.UserNotFoundError) -> Response:
+    return _error(404, "user not found")
+
+
+@routes.errorhandler(storage.EmailTakenError)
+def email_taken(error: storage.EmailTakenError) -> Response:
+    return _error(409, "the email address is already in use", {"email": "belongs to another user"})
+
+
+@routes.errorhandler(storage.UnavailableError)
+def unavailable(error: storage.UnavailableError) -> Response:
+    logger.warning("answering 503: %s (cause: %r)", error, error.__cause__)
+    return _error(
+        503, "the service is busy or unavailable; retry shortly", None, **{"Retry-After": str(error.retry_after)}
+    )
+
+
+@routes.app_errorhandler(HTTPException)
+def http_error(error: HTTPException) -> Response:
+    """Routing and protocol errors (404, 405, ...) in the same JSON shape, for the whole app."""
+    status = error.code or 500
+    headers: dict[str, str] = {}
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        headers["Allow"] = ", ".join(sorted(error.valid_methods))
+    message = f"no route for {request.path}" if status == 404 else (error.description or error.name)
+    if isinstance(error, MethodNotAllowed):
+        message = f"{request.method} is not allowed on {request.path}"
+    return _error(status, message, None, **headers)

@@ -1,0 +1,370 @@
+"""Users in DynamoDB: the one module that knows item keys, conditions, transactions and paging.
+
+A user is a `USER#<id>` item; its address is reserved by an `EMAIL#<lowercased address>` item
+written, moved and deleted in the same transaction, so two users can never hold one address.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypedDict
+
+import boto3
+import page_token
+from botocore.config import Config
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+from table import INDEX_NAME, INDEX_PARTITION_KEY, INDEX_SORT_KEY, PARTITION_KEY
+
+logger = logging.getLogger(__name__)
+
+TABLE_VARIABLE = "USERS_TABLE"
+USER_PREFIX = "USER#"
+EMAIL_PREFIX = "EMAIL#"
+# Every user item shares one index partition, so the index lists all users in creation order.
+USER_LIST = "USER"
+# DynamoDB's limit for a partition key value, in UTF-8 bytes.
+MAX_KEY_BYTES = 2048
+# Optimistic writes that lose a race (a concurrent change, a transaction conflict) re-read and retry.
+ATTEMPTS = 5
+RETRY_AFTER_SECONDS = 1
+
+# Errors that say "not now" rather than "never": answered with 503 and Retry-After.
+UNAVAILABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        # The same, as a transaction reports it per item.
+        "ProvisionedThroughputExceeded",
+        "ThrottlingError",
+    }
+)
+_CHECK_FAILED = "ConditionalCheckFailed"
+_CONFLICT = "TransactionConflict"
+
+# API Gateway gives up after 30 s; fail well before that, and let the SDK retry throttling twice.
+CLIENT_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=5,
+    retries={"mode": "standard", "max_attempts": 3},
+    tcp_keepalive=True,
+)
+
+
+class User(TypedDict):
+    """A user as the API shows it; nothing else ever leaves this module."""
+
+    id: str
+    name: str
+    email: str
+    createdAt: str
+    updatedAt: str
+
+
+class UserNotFoundError(Exception):
+    """No user has this id."""
+
+
+class EmailTakenError(Exception):
+    """Another user holds this address (compared ignoring case)."""
+
+
+class UnavailableError(Exception):
+    """DynamoDB is throttling, failing or out of reach; the request may succeed if retried later."""
+
+    def __init__(self, message: str, retry_after: int = RETRY_AFTER_SECONDS) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class _LostRaceError(Exception):
+    """An optimistic write lost a race; read again and retry."""
+
+
+Item = dict[str, dict[str, str]]
+
+
+class Users:
+    """The users table behind one DynamoDB client."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self.client = client
+        self.table_name = table_name
+
+    def create(self, name: str, email: str) -> User:
+        def attempt() -> User:
+            now = _now()
+            user = User(id=str(uuid.uuid4()), name=name, email=email, createdAt=now, updatedAt=now)
+            item = _user_item(user, version=1)
+            reasons = self._transact(
+                [
+                    {"Put": self._put(item, "attribute_not_exists(#pk)")},
+                    {"Put": self._put(_email_item(email, user["id"]), "attribute_not_exists(#pk)")},
+                ]
+            )
+            if reasons is None:
+                return user
+            if reasons[1] == _CHECK_FAILED:
+                raise EmailTakenError(email)
+            # An id collision (vanishingly unlikely) or a conflict with a concurrent transaction.
+            raise _LostRaceError
+
+        return self._retrying(attempt)
+
+    def get(self, user_id: str) -> User:
+        item = self._get_user_item(user_id)
+        if item is None:
+            raise UserNotFoundError(user_id)
+        return _public(item)
+
+    def update(self, user_id: str, name: str | None = None, email: str | None = None) -> User:
+        def attempt() -> User:
+            item = self._get_user_item(user_id)
+            if item is None:
+                raise UserNotFoundError(user_id)
+            if name is None and email is None:
+                return _public(item)
+            current = _public(item)
+            version = int(item["version"]["N"])
+            user = User(
+                id=current["id"],
+                name=current["name"] if name is None else name,
+                email=current["email"] if email is None else email,
+                createdAt=current["createdAt"],
+                # Clocks of different Lambda instances may disagree; updatedAt never goes back.
+                updatedAt=max(_now(), current["updatedAt"]),
+            )
+            new_item = _user_item(user, version=version + 1)
+            same_version = "#version = :version"
+            version_values = {":version": {"N": str(version)}}
+            if _email_key(user["email"]) == _email_key(current["email"]):
+                self._put_if(new_item, same_version, version_values)
+                return user
+            reasons = self._transact(
+                [
+                    {"Put": self._put(new_item, same_version, version_values)},
+                    {"Put": self._put(_email_item(user["email"], user_id), "attribute_not_exists(#pk)")},
+                    {"Delete": self._delete_email(current["email"], user_id)},
+                ]
+            )
+            if reasons is None:
+                return user
+            if reasons[0] != _CHECK_FAILED and reasons[1] == _CHECK_FAILED:
+                raise EmailTakenError(user["email"])
+            raise _LostRaceError
+
+        return self._retrying(attempt)
+
+    def delete(self, user_id: str) -> None:
+        def attempt() -> None:
+            item = self._get_user_item(user_id)
+            if item is None:
+                raise UserNotFoundError(user_id)
+            user = _public(item)
+            reasons = self._transact(
+                [
+                    {
+                        "Delete": {
+                            "TableName": self.table_name,
+                            "Key": _key(USER_PREFIX + user_id),
+                            "ConditionExpression": "#version = :version",
+                            "ExpressionAttributeNames": {"#version": "version"},
+                            "ExpressionAttributeValues": {":version": item["version"]},
+                        }
+                    },
+                    {"Delete": self._delete_email(user["email"], user_id)},
+                ]
+            )
+            if reasons is not None:
+                raise _LostRaceError
+
+        self._retrying(attempt)
+
+    def page(self, limit: int, token: str | None = None) -> tuple[list[User], str | None]:
+        """One page of users in creation order, and the token of the next page (None on the last).
+
+        Only user items carry the index keys, so every item the query reads is a user: asking for
+        one more than `limit` tells whether another page exists without ever returning an empty one.
+        """
+        start = self._start_key(token) if token is not None else None
+        items: list[Item] = []
+        while len(items) <= limit:
+            params: dict[str, Any] = {
+                "TableName": self.table_name,
+                "IndexName": INDEX_NAME,
+                "KeyConditionExpression": "#list = :list",
+                "ExpressionAttributeNames": {"#list": INDEX_PARTITION_KEY},
+                "ExpressionAttributeValues": {":list": {"S": USER_LIST}},
+                "Limit": limit + 1 - len(items),
+            }
+            if start is not None:
+                params["ExclusiveStartKey"] = start
+            response = self._call("query", **params)
+            items.extend(response.get("Items", ()))
+            start = response.get("LastEvaluatedKey")
+            if start is None:
+                break
+        page = items[:limit]
+        more = len(items) > limit
+        next_token = page_token.encode([page[-1][INDEX_SORT_KEY]["S"], page[-1]["id"]["S"]]) if more else None
+        return [_public(item) for item in page], next_token
+
+    def _start_key(self, token: str) -> Item:
+        values = page_token.decode(token)
+        # Only this API signs tokens, but a key that leaked must still not reach DynamoDB with empty keys.
+        if len(values) != 2 or not all(values):
+            raise page_token.InvalidTokenError("is not a page token")
+        sort_key, user_id = values
+        return {
+            PARTITION_KEY: {"S": USER_PREFIX + user_id},
+            INDEX_PARTITION_KEY: {"S": USER_LIST},
+            INDEX_SORT_KEY: {"S": sort_key},
+        }
+
+    def _get_user_item(self, user_id: str) -> Item | None:
+        key = USER_PREFIX + user_id
+        if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+            return None  # DynamoDB could never have stored it
+        response = self._call("get_item", TableName=self.table_name, Key=_key(key), ConsistentRead=True)
+        item: Item | None = response.get("Item")
+        return item
+
+    def _put(self, item: Item, condition: str, values: dict[str, Any] | None = None) -> dict[str, Any]:
+        names = {"#pk": PARTITION_KEY, "#version": "version"}
+        put: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Item": item,
+            "ConditionExpression": condition,
+            # DynamoDB refuses names the expression does not use.
+            "ExpressionAttributeNames": {name: value for name, value in names.items() if name in condition},
+        }
+        if values:
+            put["ExpressionAttributeValues"] = values
+        return put
+
+    def _put_if(self, item: Item, condition: str, values: dict[str, Any]) -> None:
+        try:
+            self._call("put_item", **self._put(item, condition, values))
+        except ClientError as error:
+            if _code(error) == "ConditionalCheckFailedException":
+                raise _LostRaceError from None
+            raise
+
+    def _delete_email(self, email: str, user_id: str) -> dict[str, Any]:
+        return {
+            "TableName": self.table_name,
+            "Key": _key(EMAIL_PREFIX + _email_key(email)),
+            # Only ever free the address this user holds.
+            "ConditionExpression": "#user = :user",
+            "ExpressionAttributeNames": {"#user": "userId"},
+            "ExpressionAttributeValues": {":user": {"S": user_id}},
+        }
+
+    def _transact(self, items: list[dict[str, Any]]) -> list[str] | None:
+        """Run a transaction: None when it committed, else each item's cancellation reason code."""
+        try:
+            self._call("transact_write_items", TransactItems=items)
+        except ClientError as error:
+            if _code(error) != "TransactionCanceledException":
+                raise
+            reasons = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", ())]
+            if len(reasons) != len(items):
+                raise
+            busy = UNAVAILABLE_CODES.intersection(reasons)
+            if busy:
+                raise UnavailableError(f"DynamoDB cancelled a transaction: {', '.join(sorted(busy))}") from error
+            return reasons
+        return None
+
+    def _call(self, operation: str, **params: Any) -> dict[str, Any]:
+        """Call DynamoDB, turning "try again later" failures of any kind into `UnavailableError`."""
+        try:
+            response: dict[str, Any] = getattr(self.client, operation)(**params)
+        except (ClientError, BotoConnectionError, HTTPClientError) as error:
+            if is_unavailable(error):
+                raise UnavailableError(f"DynamoDB {operation}: {error}") from error
+            raise
+        return response
+
+    def _retrying[T](self, attempt: Callable[[], T]) -> T:
+        for tries in range(1, ATTEMPTS + 1):
+            try:
+                return attempt()
+            except _LostRaceError:
+                if tries < ATTEMPTS:
+                    # Jitter, so writers that collided do not collide again in lockstep.
+                    time.sleep(random.uniform(0, 0.01 * 2**tries))
+        raise UnavailableError(f"the write lost {ATTEMPTS} races in a row with concurrent changes")
+
+
+def _now() -> str:
+    """ISO-8601 UTC with fixed-width microseconds, so the strings sort as the instants do."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _email_key(email: str) -> str:
+    return email.lower()
+
+
+def _key(partition_key: str) -> Item:
+    return {PARTITION_KEY: {"S": partition_key}}
+
+
+def _user_item(user: User, version: int) -> Item:
+    return {
+        PARTITION_KEY: {"S": USER_PREFIX + user["id"]},
+        INDEX_PARTITION_KEY: {"S": USER_LIST},
+        # The id breaks ties between users created in the same microsecond.
+        INDEX_SORT_KEY: {"S": user["createdAt"] + "#" + user["id"]},
+        "version": {"N": str(version)},
+        "id": {"S": user["id"]},
+        "name": {"S": user["name"]},
+        "email": {"S": user["email"]},
+        "createdAt": {"S": user["createdAt"]},
+        "updatedAt": {"S": user["updatedAt"]},
+    }
+
+
+def _email_item(email: str, user_id: str) -> Item:
+    return {PARTITION_KEY: {"S": EMAIL_PREFIX + _email_key(email)}, "userId": {"S": user_id}}
+
+
+def _public(item: Item) -> User:
+    return User(
+        id=item["id"]["S"],
+        name=item["name"]["S"],
+        email=item["email"]["S"],
+        createdAt=item["createdAt"]["S"],
+        updatedAt=item["updatedAt"]["S"],
+    )
+
+
+def is_unavailable(error: Exception) -> bool:
+    """True for failures that say "not now" (throttling, a server error, no connection), not "never"."""
+    if isinstance(error, BotoConnectionError | HTTPClientError):
+        return True
+    return isinstance(error, ClientError) and _code(error) in UNAVAILABLE_CODES
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _table_name() -> str:
+    name = os.environ.get(TABLE_VARIABLE, "")
+    if not name:
+        raise RuntimeError(f"{TABLE_VARIABLE} is not set: set it to the name of the users DynamoDB table")
+    return name
+
+
+# Created once per execution environment and reused by every request it serves.
+users = Users(boto3.client("dynamodb", config=CLIENT_CONFIG), _table_name())

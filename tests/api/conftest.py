@@ -1,0 +1,179 @@
+"""Fixtures for the users API: one moto server for tests/api, a fresh table per test, the layer's handler.
+
+The API runs as on Lambda: `Adapter(load_app("routes:routes"))` called with HTTP API 2.0 events.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+
+from lambda_wsgi import Adapter, load_app
+from tests.api.contract import Contract
+from tests.api.events import JSON, http_event
+from tests.conftest import ROOT, lambda_context
+from tools.moto_server import MotoServer
+
+API_DIR = ROOT / "api"
+TABLE_NAME = "users-test"
+PAGE_TOKEN_KEY = "test-page-token-key-0123456789-abcdefghijklmnop"
+# The modules that ship in the function zip, imported from api/ as top-level modules.
+API_MODULES = ("routes", "storage", "validation", "page_token", "table")
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]  # lowercase names
+    body: str
+    result: dict[str, Any]
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Api:
+    """Calls the Lambda handler the way API Gateway does and checks every answer against the contract."""
+
+    def __init__(self, handler: Any, contract: Contract) -> None:
+        self.handler = handler
+        self.contract = contract
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        body: str | bytes | None = None,
+        query: str = "",
+        content_type: str | None = JSON,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        if json_body is not None:
+            body = json.dumps(json_body)
+        event = http_event(method, path, query=query, body=body, content_type=content_type, headers=headers)
+        result = self.handler(event, lambda_context())
+        assert set(result) == {"statusCode", "headers", "cookies", "body", "isBase64Encoded"}
+        assert not result["isBase64Encoded"], "a JSON API answers text"
+        reply = Reply(
+            status=result["statusCode"],
+            headers={name.lower(): value for name, value in result["headers"].items()},
+            body=result["body"],
+            result=result,
+        )
+        self.contract.check(method.upper(), path, reply.status, reply.headers, reply.body)
+        return reply
+
+    def get(self, path: str, query: str = "") -> Reply:
+        return self.request("GET", path, query=query)
+
+    def post(self, path: str, json_body: Any) -> Reply:
+        return self.request("POST", path, json_body=json_body)
+
+    def patch(self, path: str, json_body: Any) -> Reply:
+        return self.request("PATCH", path, json_body=json_body)
+
+    def delete(self, path: str) -> Reply:
+        return self.request("DELETE", path)
+
+    def create(self, name: str, email: str) -> dict[str, Any]:
+        reply = self.post("/users", {"name": name, "email": email})
+        assert reply.status == 201, reply.body
+        user: dict[str, Any] = reply.json()
+        return user
+
+    def walk(self, *limits: int) -> list[list[dict[str, Any]]]:
+        """Follow nextToken to the end, using the limits in turn (cycling); the pages seen."""
+        pages: list[list[dict[str, Any]]] = []
+        token: str | None = None
+        for step in range(10_000):
+            limit = limits[step % len(limits)]
+            query = f"limit={limit}" + (f"&nextToken={token}" if token else "")
+            reply = self.get("/users", query)
+            assert reply.status == 200, reply.body
+            page = reply.json()
+            pages.append(page["items"])
+            token = page["nextToken"]
+            if token is None:
+                return pages
+        raise AssertionError("the walk did not end")
+
+
+@pytest.fixture(scope="package")
+def moto() -> Iterator[MotoServer]:
+    with MotoServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="package")
+def api_env(moto: MotoServer) -> Iterator[dict[str, str]]:
+    """The function's configuration, pointing the SDK's standard endpoint setting at moto."""
+    env = {
+        "USERS_TABLE": TABLE_NAME,
+        "PAGE_TOKEN_KEY": PAGE_TOKEN_KEY,
+        "AWS_ENDPOINT_URL_DYNAMODB": moto.endpoint,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        # Nothing from the machine's own AWS configuration.
+        "AWS_CONFIG_FILE": str(API_DIR / "no-such-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(API_DIR / "no-such-credentials"),
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        patch.delenv("AWS_PROFILE", raising=False)
+        yield env
+
+
+@pytest.fixture(scope="package")
+def api_modules(api_env: dict[str, str]) -> Iterator[dict[str, ModuleType]]:
+    """The function's modules, imported once as the Lambda runtime would (after the environment is set)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(API_DIR))
+        for name in API_MODULES:
+            # Loaded fresh here, and forgotten afterwards: their client points at this package's moto server.
+            patch.delitem(sys.modules, name, raising=False)
+        load_app("routes:routes")
+        yield {name: sys.modules[name] for name in API_MODULES}
+        for name in API_MODULES:
+            sys.modules.pop(name, None)
+
+
+@pytest.fixture(scope="package")
+def handler(api_modules: dict[str, ModuleType]) -> Adapter:
+    """The Lambda handler, built as python-lambda-layer/main.py builds it."""
+    return Adapter(load_app("routes:routes"))
+
+
+@pytest.fixture(scope="package")
+def contract() -> Contract:
+    return Contract()
+
+
+@pytest.fixture(scope="package")
+def dynamodb(api_env: dict[str, str]) -> Any:
+    """A client of the test's own, for setting up tables and looking at raw items."""
+    return boto3.client("dynamodb", endpoint_url=api_env["AWS_ENDPOINT_URL_DYNAMODB"])
+
+
+def fresh_table(moto: MotoServer, dynamodb: Any, modules: dict[str, ModuleType]) -> None:
+    moto.reset()
+    modules["table"].create_table(dynamodb, TABLE_NAME)
+
+
+@pytest.fixture
+def api(
+    moto: MotoServer, dynamodb: Any, api_modules: dict[str, ModuleType], handler: Adapter, contract: Contract
+) -> Api:
+    """The handler in front of an empty users table."""
+    fresh_table(moto, dynamodb, api_modules)
+    return Api(handler, contract)

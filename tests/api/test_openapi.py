@@ -1,0 +1,96 @@
+"""api/openapi.json is a valid OpenAPI 3.1 document, says what validation.py enforces, and real answers match it.
+
+Every response of every API test is checked against it (see contract.py); here each documented one is produced.
+"""
+
+from __future__ import annotations
+
+import json
+from types import ModuleType
+from typing import Any
+
+import pytest
+from openapi_spec_validator import validate as validate_spec
+
+from tests.api.conftest import Api
+from tests.api.contract import DOCUMENT_PATH, Contract
+from tests.api.test_unavailable import closed_port, point_storage_at
+
+
+def test_the_document_is_valid_openapi_3_1() -> None:
+    document = json.loads(DOCUMENT_PATH.read_text())
+    assert document["openapi"].startswith("3.1.")
+    validate_spec(document)
+
+
+def test_the_document_states_the_rules_validation_enforces(api_modules: dict[str, ModuleType]) -> None:
+    validation = api_modules["validation"]
+    document = json.loads(DOCUMENT_PATH.read_text())
+    schemas = document["components"]["schemas"]
+    assert schemas["Name"]["pattern"] == validation.NAME_PATTERN
+    assert schemas["Email"]["pattern"] == validation.EMAIL_PATTERN
+    assert schemas["Email"]["maxLength"] == validation.EMAIL_MAX_LENGTH
+    assert schemas["NewUser"]["required"] == list(validation.USER_FIELDS)
+    for name in ("NewUser", "UserChanges"):
+        assert set(schemas[name]["properties"]) == set(validation.USER_FIELDS)
+        assert schemas[name]["additionalProperties"] is False
+    limit = document["components"]["parameters"]["Limit"]["schema"]
+    assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, validation.MAX_LIMIT, validation.DEFAULT_LIMIT)
+    assert str(validation.MAX_BODY_BYTES) in document["components"]["responses"]["PayloadTooLarge"]["description"]
+    assert (
+        document["components"]["parameters"]["NextToken"]["schema"]["maxLength"]
+        == api_modules["page_token"].MAX_TOKEN_LENGTH
+    )
+
+
+def test_every_documented_response_happens_and_conforms(
+    api: Api, api_modules: dict[str, ModuleType], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    contract = Contract()
+    checked = Api(api.handler, contract)
+    user: dict[str, Any] = checked.create("Ada", "ada@example.com")
+    other = checked.create("Grace", "grace@example.com")
+    path = f"/users/{user['id']}"
+    for method, target in (("POST", "/users"), ("PATCH", path)):
+        checked.request(method, target, json_body={"name": ""})  # 400
+        checked.request(method, target, json_body={"name": "Eve", "email": "GRACE@example.com"})  # 409
+        checked.request(method, target, body="{}" + " " * 20_000)  # 413
+        checked.request(method, target, body="{}", content_type="text/plain")  # 415
+    checked.get("/users", "limit=2")
+    checked.get("/users", "limit=0")
+    checked.get(path)
+    checked.get("/users/nobody")
+    checked.patch(path, {"name": "Ada L."})
+    checked.patch("/users/nobody", {"name": "Ada L."})
+    checked.delete(f"/users/{other['id']}")
+    checked.delete(f"/users/{other['id']}")
+    checked.get("/openapi.json")
+    point_storage_at(monkeypatch, api_modules, f"http://127.0.0.1:{closed_port()}")
+    checked.get("/users")
+    checked.post("/users", {"name": "Ada", "email": "new@example.com"})
+    checked.get(path)
+    checked.patch(path, {"name": "X"})
+    checked.delete(path)
+    produced = {(method, template, status) for method, template, status in contract.seen if template is not None}
+    assert produced == contract.operations
+
+
+def test_the_checker_notices_an_undocumented_answer(contract: Contract) -> None:
+    """The conformance check itself can fail: a 500, a stray field, a missing header are each caught."""
+    user = {"id": "1", "name": "Ada", "email": "ada@example.com", "createdAt": "2025-01-01T00:00:00.000000Z"}
+    json_type = {"content-type": "application/json"}
+    with pytest.raises(AssertionError):
+        contract.check("GET", "/users/1", 500, json_type, '{"message": "boom"}')
+    with pytest.raises(AssertionError):  # updatedAt missing
+        contract.check("GET", "/users/1", 200, json_type, json.dumps(user))
+    with pytest.raises(AssertionError):  # a leaked attribute
+        contract.check(
+            "GET", "/users/1", 200, json_type, json.dumps({**user, "updatedAt": user["createdAt"], "pk": "x"})
+        )
+    with pytest.raises(AssertionError):  # no Location
+        contract.check("POST", "/users", 201, json_type, json.dumps({**user, "updatedAt": user["createdAt"]}))
+    with pytest.raises(AssertionError):  # no Retry-After
+        contract.check("GET", "/users", 503, json_type, '{"message": "busy"}')
+    with pytest.raises(AssertionError):  # not the error shape
+        contract.check("GET", "/users/1", 404, json_type, '{"error": "not found"}')
+    contract.check("GET", "/users/1", 200, json_type, json.dumps({**user, "updatedAt": user["createdAt"]}))

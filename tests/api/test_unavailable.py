@@ -1,0 +1,127 @@
+"""DynamoDB out of reach or throttling: every operation answers 503 JSON with Retry-After, never a 500.
+
+The storage module is pointed at a second, real client: one at a closed port, one at a moto server that stops.
+"""
+
+from __future__ import annotations
+
+import socket
+from concurrent.futures import ThreadPoolExecutor
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+from tests.api.conftest import TABLE_NAME, Api, Reply
+from tools.moto_server import MotoServer
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def point_storage_at(monkeypatch: pytest.MonkeyPatch, modules: dict[str, ModuleType], endpoint: str) -> Any:
+    storage = modules["storage"]
+    client = boto3.client("dynamodb", endpoint_url=endpoint, config=storage.CLIENT_CONFIG)
+    monkeypatch.setattr(storage, "users", storage.Users(client, TABLE_NAME))
+    return client
+
+
+def every_operation(api: Api, user_id: str) -> list[Reply]:
+    """One request per operation, all at once (each spends a while in the SDK's retries)."""
+    calls = [
+        lambda: api.get("/users"),
+        lambda: api.get("/users", "limit=5"),
+        lambda: api.post("/users", {"name": "Ada", "email": "ada@example.com"}),
+        lambda: api.get(f"/users/{user_id}"),
+        lambda: api.patch(f"/users/{user_id}", {"name": "New"}),
+        lambda: api.patch(f"/users/{user_id}", {"email": "new@example.com"}),
+        lambda: api.delete(f"/users/{user_id}"),
+    ]
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(lambda call: call(), calls, timeout=60))
+
+
+def assert_unavailable(replies: list[Reply]) -> None:
+    for reply in replies:
+        assert reply.status == 503, reply.body
+        assert reply.headers["content-type"] == "application/json"
+        assert reply.headers["retry-after"] == "1"
+        assert reply.json() == {"message": "the service is busy or unavailable; retry shortly"}
+
+
+def test_a_closed_port_is_503_with_retry_after(
+    api: Api, api_modules: dict[str, ModuleType], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    user = api.create("Ada", "ada@example.com")
+    point_storage_at(monkeypatch, api_modules, f"http://127.0.0.1:{closed_port()}")
+    assert_unavailable(every_operation(api, user["id"]))
+    assert "answering 503" in caplog.text
+    assert "Traceback" not in caplog.text
+
+
+def test_a_database_that_goes_away_is_503(
+    api: Api, api_modules: dict[str, ModuleType], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A second server in this process serves the same moto state; stopping it cuts this client off.
+    with MotoServer() as server:
+        point_storage_at(monkeypatch, api_modules, server.endpoint)
+        user = api.create("Ada", "ada@example.com")
+        assert api.get(f"/users/{user['id']}").json() == user
+    assert_unavailable(every_operation(api, user["id"]))
+    monkeypatch.undo()
+    assert api.get(f"/users/{user['id']}").json() == user
+    assert api.get("/users").json()["items"] == [user]
+
+
+def test_the_shared_table_is_untouched_by_the_outage(api: Api) -> None:
+    # The patched storage is restored after each test: the usual table answers again.
+    assert api.get("/users").json() == {"items": [], "nextToken": None}
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+    ],
+)
+def test_throttling_and_server_errors_count_as_unavailable(api_modules: dict[str, ModuleType], code: str) -> None:
+    error = ClientError({"Error": {"Code": code, "Message": "slow down"}}, "GetItem")
+    assert api_modules["storage"].is_unavailable(error)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        EndpointConnectionError(endpoint_url="http://127.0.0.1:1"),
+        ConnectTimeoutError(endpoint_url="http://127.0.0.1:1"),
+        ReadTimeoutError(endpoint_url="http://127.0.0.1:1"),
+        ConnectionClosedError(endpoint_url="http://127.0.0.1:1"),
+    ],
+)
+def test_connection_failures_count_as_unavailable(api_modules: dict[str, ModuleType], error: Exception) -> None:
+    assert api_modules["storage"].is_unavailable(error)
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["ConditionalCheckFailedException", "ValidationException", "ResourceNotFoundException", "AccessDeniedException"],
+)
+def test_errors_that_retrying_cannot_fix_do_not(api_modules: dict[str, ModuleType], code: str) -> None:
+    error = ClientError({"Error": {"Code": code, "Message": "no"}}, "GetItem")
+    assert not api_modules["storage"].is_unavailable(error)
