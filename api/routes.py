@@ -14,7 +14,9 @@ import page_token
 import storage
 import validation
 from flask import Blueprint, Response, request, url_for
+from flask.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import PathConverter
 
 logger = logging.getLogger(__name__)
 
@@ -41,19 +43,33 @@ def create_user() -> Response:
     return _json(user, 201, {"Location": url_for(".get_user", user_id=user["id"])})
 
 
-# Ids are opaque: whatever follows /users/ (a "/" too, sent as %2F) is looked up, and is 404 if unknown.
-@routes.get("/users/<path:user_id>", **_JSON_ONLY)
+class UserIdConverter(PathConverter):
+    """Ids are opaque: whatever follows /users/ (a "/" too, sent as %2F) is looked up, and is 404 if unknown.
+
+    Werkzeug's `path` converter stops at a newline; this one takes every character.
+    """
+
+    regex = r"[^/][\s\S]*?"
+
+
+@routes.record_once
+def _register_converters(state: BlueprintSetupState) -> None:
+    # Runs before the routes below are added to the app's URL map, which must know the converter first.
+    state.app.url_map.converters["user_id"] = UserIdConverter
+
+
+@routes.get("/users/<user_id:user_id>", **_JSON_ONLY)
 def get_user(user_id: str) -> Response:
     return _json(storage.users.get(user_id))
 
 
-@routes.patch("/users/<path:user_id>", **_JSON_ONLY)
+@routes.patch("/users/<user_id:user_id>", **_JSON_ONLY)
 def update_user(user_id: str) -> Response:
     changes = validation.user_changes(_request_object())
     return _json(storage.users.update(user_id, changes.get("name"), changes.get("email")))
 
 
-@routes.delete("/users/<path:user_id>", **_JSON_ONLY)
+@routes.delete("/users/<user_id:user_id>", **_JSON_ONLY)
 def delete_user(user_id: str) -> Response:
     storage.users.delete(user_id)
     response = Response(status=204)

@@ -79,6 +79,8 @@ def test_no_internal_attribute_leaks_anywhere(api: Api, dynamodb: Any) -> None:
         "<script>alert(1)",
         "'\";--",
         "%",
+        "line\nbreak",
+        "0\n",
         "USER#x",
         "EMAIL#ada@example.com",
         "x" * 500,
