@@ -17,6 +17,15 @@ from . import FUNCTION_DIR, LAYER_DIR
 
 Handler = Callable[[dict[str, Any], Any], Any]
 OURS = "lambda_wsgi"
+# This layer again with its access line off (LAMBDA_WSGI_ACCESS_LOG=off): the peers log nothing per request.
+OURS_QUIET = "lambda_wsgi-quiet"
+QUIET_LABEL = "lambda_wsgi, access line off"
+
+
+def quiet_handler(app: Any) -> Handler:
+    from lambda_wsgi import Adapter
+
+    return Adapter(app, access_log=False)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
-from .adapters import OURS, Contender
+from .adapters import OURS, OURS_QUIET, QUIET_LABEL, Contender
 from .cold import ColdResult
 from .events import Case
 from .layer_size import LayerSize
@@ -64,6 +64,16 @@ class Figures:
             ratios.append(
                 Ratio("warm overhead, all cases", warm.total_overhead_us(OURS), best, warm.total_overhead_us(best), 0.5)
             )
+            if warm.measured(OURS_QUIET):
+                ratios.append(
+                    Ratio(
+                        "warm overhead, all cases, access line off",
+                        warm.total_overhead_us(OURS_QUIET),
+                        best,
+                        warm.total_overhead_us(best),
+                        0.5,
+                    )
+                )
             for case in self.cases:
                 by_overhead = {name: warm.overhead_us(case.name, name) for name in peers}
                 fastest = min(by_overhead, key=by_overhead.__getitem__)
@@ -116,6 +126,9 @@ def table(figures: Figures) -> str:
         if figures.layers is not None:
             row.append(_fmt(figures.layers[contender.name].kb, 0))
         rows.append(row)
+        if contender.is_ours and figures.warm is not None and figures.warm.measured(OURS_QUIET):
+            quiet = [QUIET_LABEL, *(_fmt(figures.warm.overhead_us(case.name, OURS_QUIET)) for case in figures.cases)]
+            rows.append(quiet + [""] * (len(headers) - len(quiet)))
     if figures.warm is not None:
         row = ["Flask alone, called directly (not overhead: its whole time)"]
         row += [_fmt(figures.warm.per_request_us(case.name, DIRECT)) for case in figures.cases]

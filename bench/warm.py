@@ -14,7 +14,7 @@ from statistics import median
 from time import perf_counter_ns
 from typing import Any
 
-from .adapters import Contender, Handler
+from .adapters import OURS_QUIET, Contender, Handler, quiet_handler
 from .events import Case, answer
 from .runtime import LambdaContext
 
@@ -32,6 +32,9 @@ class WarmResult:
     batches: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     requests: int = 0
     repeats: int = 0
+
+    def measured(self, contender: str) -> bool:
+        return all(contender in by_contender for by_contender in self.batches.values())
 
     def per_request_us(self, case: str, contender: str) -> float:
         return min(self.batches[case][contender]) / 1000
@@ -104,6 +107,8 @@ def measure_warm(
 ) -> WarmResult:
     """Per-request time of the fastest of `repeats` batches of `requests` calls, after a warm-up, for each."""
     handlers = {contender.name: contender.wrap(app) for contender in contenders}
+    if any(contender.is_ours for contender in contenders):
+        handlers[OURS_QUIET] = quiet_handler(app)
     cases = list(cases)
     check_answers(app, handlers, cases)
     context = LambdaContext()

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bench import ROOT
-from bench.adapters import CONTENDERS, OURS, build_app
+from bench.adapters import CONTENDERS, OURS, OURS_QUIET, build_app
 from bench.cold import measure_cold
 from bench.events import CASES, COLD_START_CASE, answer
 from bench.layer_size import measure_layer, zip_tree
@@ -88,8 +88,9 @@ def test_an_adapter_that_changes_the_event_stops_the_comparison(app: Any) -> Non
 def test_warm_measurement_gives_positive_times_per_batch(app: Any) -> None:
     result = measure_warm(app, [OURS_CONTENDER], CASES, requests=5, repeats=2)
     assert set(result.batches) == {case.name for case in CASES}
+    assert result.measured(OURS_QUIET)  # this layer is also timed with its access line off
     for case in CASES:
-        for name in (DIRECT, OURS):
+        for name in (DIRECT, OURS, OURS_QUIET):
             batches = result.batches[case.name][name]
             assert len(batches) == 2
             assert all(0 < ns < 1e9 for ns in batches)
