@@ -37,6 +37,9 @@ _LICENCE_PREFIXES = ("LICENSE", "LICENCE", "COPYING", "NOTICE", "AUTHORS")
 # Build inputs and type-checker files: nothing imports them at run time.
 _BUILD_SUFFIXES = (".pyc", ".pyo", ".c", ".h", ".cpp", ".pyx", ".pxd", ".pyi")
 _SKIPPED_DIRS = frozenset({"__pycache__", "tests", "test"})
+# Werkzeug's interactive debugger (a browser console that runs code) only runs under `flask run --debug`;
+# on Lambda it is dead weight, and code that must never be reachable in production.
+_DEVELOPMENT_ONLY = ("werkzeug/debug/",)
 
 
 class PackageError(Exception):
@@ -145,7 +148,7 @@ def _installed_files(target: Path) -> Iterator[tuple[str, Path]]:
             if rest in _DIST_INFO_KEPT or _is_licence(rest):
                 yield name, path
             continue
-        if name.endswith(_BUILD_SUFFIXES) or path.name == "py.typed":
+        if name.endswith(_BUILD_SUFFIXES) or path.name == "py.typed" or name.startswith(_DEVELOPMENT_ONLY):
             continue
         yield name, path
 
