@@ -11,6 +11,7 @@ import uuid
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 from awslambdaric.lambda_context import LambdaContext
@@ -57,32 +58,42 @@ def http_event(
 ) -> dict[str, Any]:
     """An HTTP API payload 2.0 event for one request, shaped like tests/events/http_api_v2.json.
 
-    `path` is the raw path as the client sent it; bytes bodies travel base64-encoded, as API
-    Gateway sends binary bodies.
+    `path` is the raw path as the client sent it and `query` the raw query string; the fields AWS
+    derives from them are filled in as AWS does. Bytes bodies travel base64-encoded, as API Gateway
+    sends binary bodies.
     """
     event = load_event("http_api_v2")
     raw_path = path if stage == "$default" else f"/{stage}{path}"
-    event["rawPath"] = raw_path
-    event["rawQueryString"] = query
-    event["routeKey"] = "$default"
-    event["headers"] = {
-        "host": event["requestContext"]["domainName"],
-        "x-forwarded-for": "205.255.255.176",
-        "x-forwarded-port": "443",
-        "x-forwarded-proto": "https",
-        **(headers or {}),
-    }
-    if cookies:
-        event["cookies"] = cookies
-    else:
-        event.pop("cookies")
-    event.pop("queryStringParameters")
-    context = event["requestContext"]
-    context["http"]["method"] = method
-    context["http"]["path"] = raw_path
-    context["stage"] = stage
+    parameters: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        # API Gateway joins repeated parameters with commas here; rawQueryString keeps them apart.
+        parameters[name] = parameters[name] + "," + value if name in parameters else value
+    event.update(
+        rawPath=raw_path,
+        rawQueryString=query,
+        routeKey="$default",
+        pathParameters={},
+        headers={
+            "host": event["requestContext"]["domainName"],
+            "x-forwarded-for": "205.255.255.176",
+            "x-forwarded-port": "443",
+            "x-forwarded-proto": "https",
+            **{name.lower(): value for name, value in (headers or {}).items()},
+        },
+    )
+    for field, value in (("cookies", cookies), ("queryStringParameters", parameters)):
+        if value:
+            event[field] = value
+        else:
+            del event[field]
     if isinstance(body, bytes):
         event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
     else:
         event["body"], event["isBase64Encoded"] = body, False
+    context = event["requestContext"]
+    context["http"]["method"] = method.upper()
+    context["http"]["path"] = raw_path
+    context["stage"] = stage
+    context["requestId"] = uuid.uuid4().hex[:16]
+    context["timeEpoch"] = int(time.time() * 1000)
     return event
