@@ -29,12 +29,12 @@ class HttpApiV2:
         if not isinstance(context, dict) or not isinstance(context.get("http"), dict):
             raise BadEventError("a payload 2.0 event needs requestContext.http")
         http = context["http"]
-        headers = dict(event.get("headers") or ())
+        headers = event.get("headers") or {}
         cookies = event.get("cookies")
         if cookies:
             # HTTP API moves Cookie headers into this array; RFC 6265 joins them with "; ".
             joined = "; ".join(cookies)
-            headers["cookie"] = headers["cookie"] + "; " + joined if "cookie" in headers else joined
+            headers = {**headers, "cookie": headers["cookie"] + "; " + joined if "cookie" in headers else joined}
         stage = context.get("stage")
         stage_prefix = "/" + stage if stage and stage != "$default" else ""
         path = native_path(event.get("rawPath") or http.get("path") or "/")
