@@ -6,7 +6,6 @@ DEFLATE and without bytecode caches; ours adds the contents of python-lambda-lay
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -20,7 +19,6 @@ from .adapters import Contender
 
 LAYER_REQUIREMENTS = ROOT / "requirements" / "layer.txt"
 BENCH_REQUIREMENTS = ROOT / "requirements" / "bench.txt"
-SHIPPED_LAYER = ROOT / "dist" / "layer.zip"
 _FIXED_TIME = (2024, 1, 1, 0, 0, 0)
 
 
@@ -89,10 +87,11 @@ def measure_layers(contenders: list[Contender], python: str = sys.executable) ->
     return {contender.name: measure_layer(contender, python) for contender in contenders}
 
 
-def shipped_layer() -> LayerSize | None:
-    """dist/layer.zip as `./build.sh package` built it, if it has."""
-    if not SHIPPED_LAYER.is_file():
-        return None
-    with zipfile.ZipFile(SHIPPED_LAYER) as archive:
-        files = sum(1 for info in archive.infolist() if not info.is_dir())
-    return LayerSize(os.path.getsize(SHIPPED_LAYER), files)
+def shipped_layer() -> LayerSize:
+    """Our layer as `./build.sh package` builds it (for this machine's architecture, like the builds above)."""
+    sys.path.insert(0, str(ROOT))
+    from tools.package import build_layer, host_architecture
+
+    with tempfile.TemporaryDirectory(prefix="layer-shipped-") as work:
+        built = build_layer(Path(work) / "layer.zip", host_architecture())
+        return LayerSize(built.size, built.files)
