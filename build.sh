@@ -28,7 +28,9 @@ venv() {
   echo "Setting up $(basename "$dir") from ${requirements#"$ROOT"/} ..." >&2
   rm -rf "$dir"
   "$(find_python)" -m venv "$dir" || die "could not create the virtualenv $dir"
+  # Some machines' pip configuration names local index folders that may not exist: pip notes each one.
   "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --requirement "$requirements" \
+    2> >(grep -v "^WARNING: Location 'file:" >&2) \
     || die "pip could not install ${requirements#"$ROOT"/} (see above)"
   echo "$stamp" > "$dir/.installed"
 }
