@@ -7,6 +7,7 @@ against independent oracles: the source tree, the installed distributions, `modu
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import re
 import subprocess
 import sys
@@ -189,3 +190,33 @@ def test_an_unchanged_layer_is_reused_when_asked(builds: list[tuple[Path, str]])
     before = (layer.stat().st_mtime_ns, layer.read_bytes())
     package.build_layer(layer, "arm64", reuse=True)
     assert (layer.stat().st_mtime_ns, layer.read_bytes()) == before
+
+
+def test_bytecode_builds_are_reproducible_and_are_what_python_loads(tmp_path: Path) -> None:
+    """--bytecode ships an unchecked-hash pyc beside every module, and the interpreter runs it, not the source."""
+    arch = package.host_architecture()
+    first = package.build_layer(tmp_path / "first.zip", arch, bytecode=True)
+    second = package.build_layer(tmp_path / "second.zip", arch, bytecode=True)
+    assert first.path.read_bytes() == second.path.read_bytes()
+
+    names = _names(first.path)
+    modules = [name for name in names if name.endswith(".py")]
+    compiled = {name for name in names if name.endswith(".pyc")}
+    assert compiled == {importlib.util.cache_from_source(name) for name in modules}
+    with zipfile.ZipFile(first.path) as archive:
+        header = archive.read("python/flask/__pycache__/app.cpython-313.pyc")[:16]
+        archive.extractall(tmp_path / "opt")
+    assert int.from_bytes(header[4:8], "little") == 0b01  # hash-based, source not checked (PEP 552)
+
+    # Break a source file: with its pyc unchecked, the module still imports from bytecode.
+    broken = tmp_path / "opt" / "python" / "werkzeug" / "__init__.py"
+    broken.write_text(broken.read_text() + "\nraise SystemExit('the source was compiled instead of the pyc')\n")
+    script = "import sys; sys.path.insert(0, sys.argv[1]); import werkzeug, flask"
+    done = subprocess.run(
+        [sys.executable, "-I", "-B", "-c", script, str(tmp_path / "opt" / "python")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
