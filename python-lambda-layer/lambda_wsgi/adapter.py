@@ -43,7 +43,7 @@ class Adapter:
         method = path = "-"
         try:
             request = source.parse(event, self.base_path)
-            method, path = request.method, request.script_name + request.path_info
+            method, path = request.method, _readable(request.script_name + request.path_info)
             response = call_app(self.app, build_environ(request, event, context, request_id))
         except BadEventError as error:
             response = json_error(400, "Bad Request", error.message)
@@ -62,6 +62,11 @@ class Adapter:
                 cold_start=cold_start,
             )
         return source.result(response, event)
+
+
+def _readable(native: str) -> str:
+    """A PEP 3333 native path as the text it encodes, for the logs."""
+    return native if native.isascii() else native.encode("latin-1").decode("utf-8", "replace")
 
 
 def _internal_error(request_id: str) -> HttpResponse:

@@ -1,6 +1,7 @@
 """Find the user's app from `module:attribute` and make it a WSGI callable, once per cold start.
 
-A Flask Blueprint gets a Flask app of its own; a Flask app or any WSGI callable is used as is.
+A Flask Blueprint gets a Flask app of its own; a Flask app gets the layer's JSON 500 unless it
+has a 500 handler; any other WSGI callable is used as is.
 Every way this can fail becomes one `AppLoadError` that says what was looked for and where.
 """
 
@@ -31,9 +32,11 @@ def load_app(spec: str = DEFAULT_APP) -> WSGIApp:
             f"module {module_name!r} ({module.__file__}) has no attribute {attribute!r}; "
             f"define it there or set {APP_VARIABLE} to module:attribute"
         )
-    flask = sys.modules.get("flask")  # a Blueprint means Flask is imported already
+    flask = sys.modules.get("flask")  # a Blueprint or a Flask app means Flask is imported already
     if flask is not None and isinstance(target, flask.Blueprint):
         return app_for_blueprint(target, module_name)
+    if flask is not None and isinstance(target, flask.Flask):
+        return with_json_errors(target)
     if not callable(target):
         raise AppLoadError(
             f"{spec} is a {type(target).__name__}, not a Flask Blueprint, a Flask app or a WSGI callable"
@@ -45,7 +48,8 @@ def _import(module_name: str, spec: str) -> ModuleType:
     try:
         return importlib.import_module(module_name)
     except ModuleNotFoundError as error:
-        if error.name is not None and module_name.startswith(error.name):
+        # The module itself (or a package above it) is missing, not something it imports.
+        if error.name is not None and (module_name == error.name or module_name.startswith(error.name + ".")):
             searched = ", ".join(path for path in sys.path if path) or "(empty sys.path)"
             raise AppLoadError(
                 f"no module named {module_name!r} for {APP_VARIABLE}={spec} (searched: {searched}); "
@@ -69,16 +73,25 @@ def _failure(module_name: str, error: BaseException) -> str:
 
 def app_for_blueprint(blueprint: Any, import_name: str) -> WSGIApp:
     """A Flask app that serves the Blueprint, configured from FLASK_* variables (FLASK_SECRET_KEY)."""
-    from flask import Flask, request
+    from flask import Flask
+
+    app = Flask(import_name)
+    app.config.from_prefixed_env()
+    # Added first, so a handler of the Blueprint's own (app_errorhandler(500)) replaces it.
+    with_json_errors(app)
+    app.register_blueprint(blueprint)
+    return cast(WSGIApp, app)
+
+
+def with_json_errors(app: Any) -> WSGIApp:
+    """Answer unhandled exceptions with the layer's JSON 500 and request id, unless the app has its own 500."""
+    from flask import request
     from werkzeug.exceptions import InternalServerError
 
     def internal_error(error: InternalServerError) -> tuple[bytes, int, dict[str, str]]:
         body = error_body("Internal Server Error", requestId=request.environ.get("aws.request_id", ""))
         return body, 500, {"Content-Type": "application/json"}
 
-    app = Flask(import_name)
-    app.config.from_prefixed_env()
-    # Registered first, so a handler of the Blueprint's own (app_errorhandler) replaces it.
-    app.register_error_handler(InternalServerError, internal_error)
-    app.register_blueprint(blueprint)
+    if 500 not in app.error_handler_spec[None]:
+        app.register_error_handler(InternalServerError, internal_error)
     return cast(WSGIApp, app)

@@ -72,9 +72,9 @@ def _server_name(host: str) -> str:
 
 
 def _native(value: str) -> str:
-    """A header value as a PEP 3333 native string: latin-1 text as is, anything wider as UTF-8 bytes."""
-    try:
-        value.encode("latin-1")
-        return value
-    except UnicodeEncodeError:
-        return value.encode().decode("latin-1")
+    """A non-ASCII header value as a PEP 3333 native string: its UTF-8 bytes as latin-1 code points.
+
+    API Gateway decodes the client's bytes as UTF-8; encoding them back gives what any WSGI server
+    would have put in the environ for the same request.
+    """
+    return value.encode().decode("latin-1")

@@ -37,3 +37,15 @@ def clean_prefix(prefix: str | None) -> str:
         return ""
     prefix = prefix.strip().strip("/")
     return "/" + native_path(prefix) if prefix else ""
+
+
+def stage_prefix(stage: str | None, domain_name: str) -> str:
+    """The path prefix a named stage puts in front of every path, or "" where there is none.
+
+    On the API's own domain (`*.execute-api.*`) a named stage is the first path segment; behind a
+    custom domain the API mapping replaces it, so a first segment of the same name is the app's.
+    """
+    if not stage or stage == "$default":
+        return ""
+    own_domain = ".execute-api." in domain_name or "." not in domain_name  # "." not in: localhost, emulators
+    return "/" + stage if own_domain else ""

@@ -134,6 +134,47 @@ def test_an_error_inside_the_users_module_names_its_location(tmp_path: Path, mon
         load_app("routes_syntax:routes")
 
 
+def test_a_missing_dependency_is_not_mistaken_for_the_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, "routes_dep.py", "import routes_de\n")  # its name starts like the module's own
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(AppLoadError, match=r"importing 'routes_dep' failed at .*routes_dep.py:1: .*'routes_de'"):
+        load_app("routes_dep:routes")
+
+
+RAISING_FLASK_APP = """
+    from flask import Flask
+    application = Flask(__name__)
+
+    @application.get("/hello")
+    def hello():
+        raise RuntimeError("broken view")
+"""
+
+
+def test_a_flask_app_named_by_the_setting_gets_the_json_500(tmp_path: Path) -> None:
+    write(tmp_path, "service.py", RAISING_FLASK_APP)
+    done = run_main(tmp_path, "service:application")
+    result = json.loads(done.stdout)
+    assert result["statusCode"] == 500
+    assert result["headers"]["Content-Type"] == "application/json"
+    assert json.loads(result["body"])["message"] == "Internal Server Error"
+    assert "requestId" in json.loads(result["body"])
+
+
+def test_a_flask_apps_own_500_handler_is_kept(tmp_path: Path) -> None:
+    own_handler = (
+        RAISING_FLASK_APP
+        + """
+    @application.errorhandler(500)
+    def mine(error):
+        return "mine", 500
+"""
+    )
+    write(tmp_path, "service.py", own_handler)
+    result = json.loads(run_main(tmp_path, "service:application").stdout)
+    assert (result["statusCode"], result["body"]) == (500, "mine")
+
+
 @pytest.mark.parametrize("setting", ["routes", ":routes", "routes:", "routes.routes"])
 def test_a_malformed_setting_is_explained(setting: str) -> None:
     with pytest.raises(AppLoadError, match="is not of the form module:attribute"):

@@ -196,3 +196,13 @@ def test_event_and_context_are_reachable_from_the_view(adapter: Adapter) -> None
         "request_id": "req-123",
         "function_arn": context.invoked_function_arn,
     }
+
+
+def test_non_ascii_header_values_arrive_as_their_utf8_bytes(invoke: Invoke) -> None:
+    """As any WSGI server passes them: the bytes as latin-1, which the app decodes as UTF-8 if it wants text."""
+    sent = {"x-a": "é", "x-b": "€", "x-c": "é€ 😀"}
+    seen = echo(invoke, path="/echo", headers=sent)
+    for name, value in sent.items():
+        received = seen["environ"]["HTTP_" + name.upper().replace("-", "_")]
+        assert received == value.encode().decode("latin-1")
+        assert received.encode("latin-1").decode() == value

@@ -105,3 +105,11 @@ def test_split_prefix_matches_whole_segments_only(
 )
 def test_base_path_setting_is_normalised(configured: str | None, expected: str) -> None:
     assert clean_prefix(configured) == expected
+
+
+def test_behind_a_custom_domain_a_first_segment_named_like_the_stage_is_the_apps(invoke: Invoke) -> None:
+    event = http_event(path="/echo/x", headers={"host": "api.example.com"})
+    event["requestContext"]["stage"] = "echo"
+    event["requestContext"]["domainName"] = "api.example.com"
+    seen = json_body(invoke(event))
+    assert (seen["script_root"], seen["path"], seen["rest"]) == ("", "/echo/x", "x")

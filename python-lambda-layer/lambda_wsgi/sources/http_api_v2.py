@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from ..encoding import folded_headers, request_body, response_body
 from ..errors import BadEventError
 from ..http import HttpRequest
-from ..paths import native_path, split_prefix
+from ..paths import native_path, split_prefix, stage_prefix
 
 if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every cold start
     from ..http import HttpResponse
@@ -35,10 +35,9 @@ class HttpApiV2:
             # HTTP API moves Cookie headers into this array; RFC 6265 joins them with "; ".
             joined = "; ".join(cookies)
             headers = {**headers, "cookie": headers["cookie"] + "; " + joined if "cookie" in headers else joined}
-        stage = context.get("stage")
-        stage_prefix = "/" + stage if stage and stage != "$default" else ""
+        domain_name = context.get("domainName") or ""
         path = native_path(event.get("rawPath") or http.get("path") or "/")
-        script_name, path_info = split_prefix(path, (stage_prefix, base_path))
+        script_name, path_info = split_prefix(path, (stage_prefix(context.get("stage"), domain_name), base_path))
         return HttpRequest(
             method=http.get("method", "GET").upper(),
             script_name=script_name,
@@ -48,7 +47,7 @@ class HttpApiV2:
             body=request_body(event.get("body"), bool(event.get("isBase64Encoded"))),
             remote_addr=http.get("sourceIp") or "",
             protocol=http.get("protocol") or "HTTP/1.1",
-            domain_name=context.get("domainName") or "",
+            domain_name=domain_name,
         )
 
     def result(self, response: HttpResponse, event: Event) -> V2Result:

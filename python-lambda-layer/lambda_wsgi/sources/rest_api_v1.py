@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from ..encoding import multi_value_headers, request_body, request_headers, response_body
 from ..http import HttpRequest
-from ..paths import native_path, split_prefix
+from ..paths import native_path, split_prefix, stage_prefix
 
 if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every cold start
     from ..http import HttpResponse
@@ -64,8 +64,7 @@ def _split_path(event: Event, base_path: str) -> tuple[str, str]:
     if len(full) > len(path) and full.endswith(path):
         mount, prefixes = full[: -len(path)], (base_path,)
     else:
-        stage = context.get("stage")
-        mount, prefixes = "", ("/" + stage if stage and stage != "$default" else "", base_path)
+        mount, prefixes = "", (stage_prefix(context.get("stage"), context.get("domainName") or ""), base_path)
     script_name, path_info = split_prefix(path, prefixes)
     return mount + script_name, path_info
 
