@@ -1,6 +1,6 @@
 """Users in DynamoDB: the one module that knows item keys, conditions, transactions and paging.
 
-A user is a `USER#<id>` item; its address is reserved by an `EMAIL#<lowercased address>` item
+A user is a `USER#<id>` item; its address is reserved by an `EMAIL#<case-folded address>` item
 written, moved and deleted in the same transaction, so two users can never hold one address.
 """
 
@@ -49,7 +49,8 @@ UNAVAILABLE_CODES = frozenset(
     }
 )
 _CHECK_FAILED = "ConditionalCheckFailed"
-_CONFLICT = "TransactionConflict"
+# A plain write that met a changed item, or an item a concurrent transaction holds: read again and retry.
+LOST_RACE_CODES = frozenset({"ConditionalCheckFailedException", "TransactionConflictException"})
 
 # API Gateway gives up after 30 s; fail well before that, and let the SDK retry throttling twice.
 CLIENT_CONFIG = Config(
@@ -255,7 +256,7 @@ class Users:
         try:
             self._call("put_item", **self._put(item, condition, values))
         except ClientError as error:
-            if _code(error) == "ConditionalCheckFailedException":
+            if lost_race(error):
                 raise _LostRaceError from None
             raise
 
@@ -312,7 +313,8 @@ def _now() -> str:
 
 
 def _email_key(email: str) -> str:
-    return email.lower()
+    # casefold, not lower: "STRASSE" and "straße" are one address ignoring case.
+    return email.casefold()
 
 
 def _key(partition_key: str) -> Item:
@@ -346,6 +348,10 @@ def _public(item: Item) -> User:
         createdAt=item["createdAt"]["S"],
         updatedAt=item["updatedAt"]["S"],
     )
+
+
+def lost_race(error: ClientError) -> bool:
+    return _code(error) in LOST_RACE_CODES
 
 
 def is_unavailable(error: Exception) -> bool:

@@ -1,6 +1,6 @@
 """The users table's layout: the one definition the code, `serve` and the Terraform tests share.
 
-Items: `USER#<id>` holds a user; `EMAIL#<lowercased address>` reserves an address for a user.
+Items: `USER#<id>` holds a user; `EMAIL#<case-folded address>` reserves an address for a user.
 User items alone carry the `byCreated` index keys, so the index lists users only, in creation order.
 """
 

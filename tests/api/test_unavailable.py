@@ -125,3 +125,20 @@ def test_connection_failures_count_as_unavailable(api_modules: dict[str, ModuleT
 def test_errors_that_retrying_cannot_fix_do_not(api_modules: dict[str, ModuleType], code: str) -> None:
     error = ClientError({"Error": {"Code": code, "Message": "no"}}, "GetItem")
     assert not api_modules["storage"].is_unavailable(error)
+
+
+@pytest.mark.parametrize(
+    ("code", "lost"),
+    [
+        ("ConditionalCheckFailedException", True),
+        # A plain PutItem on an item a concurrent transaction is writing: retried, never a 500.
+        ("TransactionConflictException", True),
+        ("ValidationException", False),
+        ("ThrottlingException", False),
+    ],
+)
+def test_writes_that_met_a_concurrent_change_are_retried(
+    api_modules: dict[str, ModuleType], code: str, lost: bool
+) -> None:
+    error = ClientError({"Error": {"Code": code, "Message": "busy item"}}, "PutItem")
+    assert api_modules["storage"].lost_race(error) is lost

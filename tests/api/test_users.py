@@ -233,6 +233,8 @@ def test_unicode_round_trips_exactly(api: Api, name: str) -> None:
 def test_unicode_addresses_are_unique_ignoring_case(api: Api) -> None:
     api.create("Zoë", "zoë@exämple.com")
     assert api.post("/users", {"name": "Copy", "email": "ZOË@EXÄMPLE.COM"}).status == 409
+    api.create("Gauß", "straße@example.de")  # full case folding: ß is ss
+    assert api.post("/users", {"name": "Copy", "email": "STRASSE@example.de"}).status == 409
 
 
 def test_names_keep_their_surrounding_whitespace(api: Api) -> None:
