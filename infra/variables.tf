@@ -186,7 +186,7 @@ variable "live_version" {
 variable "routes" {
   description = "API Gateway route keys sent to the function; other paths get API Gateway's 404 without invoking it."
   type        = list(string)
-  default     = ["ANY /users", "ANY /users/{proxy+}", "GET /openapi.json"]
+  default     = ["ANY /users", "ANY /users/{proxy+}", "ANY /openapi.json"]
 
   validation {
     condition     = length(var.routes) > 0 && alltrue([for route in var.routes : route == "$default" || can(regex("^(ANY|GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) /[^\\s]*$", route))])

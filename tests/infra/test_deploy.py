@@ -298,11 +298,16 @@ def test_role_has_least_privilege(deployment: Deployment, moto: Moto) -> None:
         return [value] if isinstance(value, str) else value
 
     use = code_facts.dynamodb_use(code_facts.read_sources((ROOT / "api").glob("*.py")))
-    assert set(as_list(statements["UsersTable"]["Action"])) == use.iam_actions()
-    assert sorted(as_list(statements["UsersTable"]["Resource"])) == [table_arn, f"{table_arn}/index/byCreated"]
+    items, index = statements["UsersTableItems"], statements["UsersIndex"]
+    assert set(as_list(items["Action"])) | set(as_list(index["Action"])) == use.iam_actions()
+    assert as_list(items["Resource"]) == [table_arn]
+    assert (as_list(index["Action"]), as_list(index["Resource"])) == (
+        ["dynamodb:Query"],
+        [f"{table_arn}/index/byCreated"],
+    )
     log_group = f"arn:aws:logs:{REGION}:{account}:log-group:/aws/lambda/{deployment.function_name}:*"
     assert as_list(statements["OwnLogGroup"]["Resource"]) == [log_group]
-    assert set(statements) == {"UsersTable", "OwnLogGroup", "Traces"}
+    assert set(statements) == {"UsersTableItems", "UsersIndex", "OwnLogGroup", "Traces"}
 
 
 def test_http_api_routes_to_the_alias(deployment: Deployment, moto: Moto) -> None:
