@@ -213,10 +213,6 @@ class Pool:
             init_ms=None if init_seconds is None else round(init_seconds * 1000, 1),
         )
 
-    def pids(self) -> list[int]:
-        with self._condition:
-            return sorted(environment.pid for environment in self._environments)
-
     def close(self) -> None:
         with self._condition:
             self._closed = True
