@@ -1,7 +1,7 @@
 """Users in DynamoDB: the one module that knows item keys, conditions, transactions and paging.
 
-A user is a `USER#<id>` item; its address is reserved by an `EMAIL#<case-folded address>` item
-written, moved and deleted in the same transaction, so two users can never hold one address.
+A user item, its listing entry and its address item (layout in table.py) are written, changed and deleted in one
+transaction, so the list always agrees with the users and two users can never hold one address.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -20,15 +21,27 @@ import page_token
 from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
-from table import INDEX_NAME, INDEX_PARTITION_KEY, INDEX_SORT_KEY, PARTITION_KEY
+from table import (
+    EMAIL_PREFIX,
+    EMAIL_SORT_KEY,
+    LISTING_PARTITION,
+    LISTING_SEPARATOR,
+    PARTITION_KEY,
+    SORT_KEY,
+    USER_PREFIX,
+    USER_SORT_KEY,
+)
 
 logger = logging.getLogger(__name__)
 
 TABLE_VARIABLE = "USERS_TABLE"
-USER_PREFIX = "USER#"
-EMAIL_PREFIX = "EMAIL#"
-# Every user item shares one index partition, so the index lists all users in creation order.
-USER_LIST = "USER"
+# Non-key attributes: a user item's and listing entry's write counter, and an address item's holder.
+VERSION = "version"
+HOLDER = "userId"
+# A listing entry's sort key as `_now()` and uuid4 make it; a signed token must name one (see `_start_key`).
+_LISTING_POSITION = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z" + re.escape(LISTING_SEPARATOR) + r"[^\s#]+"
+)
 # DynamoDB's limit for a partition key value, in UTF-8 bytes.
 MAX_KEY_BYTES = 2048
 # Optimistic writes that lose a race (a concurrent change, a transaction conflict) re-read and retry.
@@ -49,7 +62,11 @@ UNAVAILABLE_CODES = frozenset(
     }
 )
 _CHECK_FAILED = "ConditionalCheckFailed"
-# A plain write that met a changed item, or an item a concurrent transaction holds: read again and retry.
+# Conditions: no item has this key yet; the item is the version this write read.
+_ABSENT = "attribute_not_exists(#pk)"
+_SAME_VERSION = "#version = :version"
+# Write errors that mean "someone else changed this first": read again and retry. Transactions report these
+# per item (as cancellation reasons); a whole-request error of this kind is handled the same way.
 LOST_RACE_CODES = frozenset({"ConditionalCheckFailedException", "TransactionConflictException"})
 
 # API Gateway gives up after 30 s; fail well before that, and let the SDK retry throttling twice.
@@ -105,16 +122,16 @@ class Users:
         def attempt() -> User:
             now = _now()
             user = User(id=str(uuid.uuid4()), name=name, email=email, createdAt=now, updatedAt=now)
-            item = _user_item(user, version=1)
             reasons = self._transact(
                 [
-                    {"Put": self._put(item, "attribute_not_exists(#pk)")},
-                    {"Put": self._put(_email_item(email, user["id"]), "attribute_not_exists(#pk)")},
+                    {"Put": self._put(_user_item(user, version=1), _ABSENT)},
+                    {"Put": self._put(_listing_item(user, version=1), _ABSENT)},
+                    {"Put": self._put(_email_item(email, user["id"]), _ABSENT)},
                 ]
             )
             if reasons is None:
                 return user
-            if reasons[1] == _CHECK_FAILED:
+            if reasons[2] == _CHECK_FAILED:
                 raise EmailTakenError(email)
             # An id collision (vanishingly unlikely) or a conflict with a concurrent transaction.
             raise _LostRaceError
@@ -135,7 +152,7 @@ class Users:
             if name is None and email is None:
                 return _public(item)
             current = _public(item)
-            version = int(item["version"]["N"])
+            version = int(item[VERSION]["N"])
             user = User(
                 id=current["id"],
                 name=current["name"] if name is None else name,
@@ -144,22 +161,21 @@ class Users:
                 # Clocks of different Lambda instances may disagree; updatedAt never goes back.
                 updatedAt=max(_now(), current["updatedAt"]),
             )
-            new_item = _user_item(user, version=version + 1)
-            same_version = "#version = :version"
-            version_values = {":version": {"N": str(version)}}
-            if _email_key(user["email"]) == _email_key(current["email"]):
-                self._put_if(new_item, same_version, version_values)
-                return user
-            reasons = self._transact(
-                [
-                    {"Put": self._put(new_item, same_version, version_values)},
-                    {"Put": self._put(_email_item(user["email"], user_id), "attribute_not_exists(#pk)")},
-                    {"Delete": self._delete_email(current["email"], user_id)},
-                ]
-            )
+            # The user item and its listing entry carry the same version, so both must be as read.
+            expected = {":version": {"N": str(version)}}
+            writes = [
+                {"Put": self._put(_user_item(user, version + 1), _SAME_VERSION, expected)},
+                {"Put": self._put(_listing_item(user, version + 1), _SAME_VERSION, expected)},
+            ]
+            moves = _email_key(user["email"]) != _email_key(current["email"])
+            if moves:
+                writes.append({"Put": self._put(_email_item(user["email"], user_id), _ABSENT)})
+                writes.append({"Delete": self._delete_email(current["email"], user_id)})
+            reasons = self._transact(writes)
             if reasons is None:
                 return user
-            if reasons[0] != _CHECK_FAILED and reasons[1] == _CHECK_FAILED:
+            # The address counts as taken only when the user was still as read; else re-read and decide again.
+            if moves and _CHECK_FAILED not in reasons[:2] and reasons[2] == _CHECK_FAILED:
                 raise EmailTakenError(user["email"])
             raise _LostRaceError
 
@@ -176,12 +192,14 @@ class Users:
                     {
                         "Delete": {
                             "TableName": self.table_name,
-                            "Key": _key(USER_PREFIX + user_id),
-                            "ConditionExpression": "#version = :version",
-                            "ExpressionAttributeNames": {"#version": "version"},
-                            "ExpressionAttributeValues": {":version": item["version"]},
+                            "Key": _user_key(user_id),
+                            "ConditionExpression": _SAME_VERSION,
+                            "ExpressionAttributeNames": {"#version": VERSION},
+                            "ExpressionAttributeValues": {":version": item[VERSION]},
                         }
                     },
+                    # Guarded by the user item's condition: both go, or neither does.
+                    {"Delete": {"TableName": self.table_name, "Key": _listing_key(user)}},
                     {"Delete": self._delete_email(user["email"], user_id)},
                 ]
             )
@@ -193,18 +211,19 @@ class Users:
     def page(self, limit: int, token: str | None = None) -> tuple[list[User], str | None]:
         """One page of users in creation order, and the token of the next page (None on the last).
 
-        Only user items carry the index keys, so every item the query reads is a user: asking for
-        one more than `limit` tells whether another page exists without ever returning an empty one.
+        A strongly consistent Query of the listing partition, which holds listing entries alone, so every item
+        it reads is a user: asking for one more than `limit` tells whether another page exists without ever
+        returning an empty one.
         """
         start = self._start_key(token) if token is not None else None
         items: list[Item] = []
         while len(items) <= limit:
             params: dict[str, Any] = {
                 "TableName": self.table_name,
-                "IndexName": INDEX_NAME,
-                "KeyConditionExpression": "#list = :list",
-                "ExpressionAttributeNames": {"#list": INDEX_PARTITION_KEY},
-                "ExpressionAttributeValues": {":list": {"S": USER_LIST}},
+                "KeyConditionExpression": "#pk = :list",
+                "ExpressionAttributeNames": {"#pk": PARTITION_KEY},
+                "ExpressionAttributeValues": {":list": {"S": LISTING_PARTITION}},
+                "ConsistentRead": True,
                 "Limit": limit + 1 - len(items),
             }
             if start is not None:
@@ -216,31 +235,25 @@ class Users:
                 break
         page = items[:limit]
         more = len(items) > limit
-        next_token = page_token.encode([page[-1][INDEX_SORT_KEY]["S"], page[-1]["id"]["S"]]) if more else None
+        next_token = page_token.encode([page[-1][SORT_KEY]["S"]]) if more else None
         return [_public(item) for item in page], next_token
 
     def _start_key(self, token: str) -> Item:
         values = page_token.decode(token)
-        # Only this API signs tokens, but a key that leaked must still not reach DynamoDB with empty keys.
-        if len(values) != 2 or not all(values):
+        # Only this API signs tokens, but whatever a leaked key signed must still name a listing position.
+        if len(values) != 1 or not _LISTING_POSITION.fullmatch(values[0]):
             raise page_token.InvalidTokenError("is not a page token")
-        sort_key, user_id = values
-        return {
-            PARTITION_KEY: {"S": USER_PREFIX + user_id},
-            INDEX_PARTITION_KEY: {"S": USER_LIST},
-            INDEX_SORT_KEY: {"S": sort_key},
-        }
+        return {PARTITION_KEY: {"S": LISTING_PARTITION}, SORT_KEY: {"S": values[0]}}
 
     def _get_user_item(self, user_id: str) -> Item | None:
-        key = USER_PREFIX + user_id
-        if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+        if len((USER_PREFIX + user_id).encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
             return None  # DynamoDB could never have stored it
-        response = self._call("get_item", TableName=self.table_name, Key=_key(key), ConsistentRead=True)
+        response = self._call("get_item", TableName=self.table_name, Key=_user_key(user_id), ConsistentRead=True)
         item: Item | None = response.get("Item")
         return item
 
     def _put(self, item: Item, condition: str, values: dict[str, Any] | None = None) -> dict[str, Any]:
-        names = {"#pk": PARTITION_KEY, "#version": "version"}
+        names = {"#pk": PARTITION_KEY, "#version": VERSION}
         put: dict[str, Any] = {
             "TableName": self.table_name,
             "Item": item,
@@ -252,21 +265,13 @@ class Users:
             put["ExpressionAttributeValues"] = values
         return put
 
-    def _put_if(self, item: Item, condition: str, values: dict[str, Any]) -> None:
-        try:
-            self._call("put_item", **self._put(item, condition, values))
-        except ClientError as error:
-            if lost_race(error):
-                raise _LostRaceError from None
-            raise
-
     def _delete_email(self, email: str, user_id: str) -> dict[str, Any]:
         return {
             "TableName": self.table_name,
-            "Key": _key(EMAIL_PREFIX + _email_key(email)),
+            "Key": _address_key(email),
             # Only ever free the address this user holds.
             "ConditionExpression": "#user = :user",
-            "ExpressionAttributeNames": {"#user": "userId"},
+            "ExpressionAttributeNames": {"#user": HOLDER},
             "ExpressionAttributeValues": {":user": {"S": user_id}},
         }
 
@@ -275,6 +280,8 @@ class Users:
         try:
             self._call("transact_write_items", TransactItems=items)
         except ClientError as error:
+            if lost_race(error):
+                raise _LostRaceError from None
             if _code(error) != "TransactionCanceledException":
                 raise
             reasons = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", ())]
@@ -317,17 +324,26 @@ def _email_key(email: str) -> str:
     return email.casefold()
 
 
-def _key(partition_key: str) -> Item:
-    return {PARTITION_KEY: {"S": partition_key}}
+def _key(partition_key: str, sort_key: str) -> Item:
+    return {PARTITION_KEY: {"S": partition_key}, SORT_KEY: {"S": sort_key}}
 
 
-def _user_item(user: User, version: int) -> Item:
+def _user_key(user_id: str) -> Item:
+    return _key(USER_PREFIX + user_id, USER_SORT_KEY)
+
+
+def _listing_key(user: User) -> Item:
+    # createdAt sorts as the instants do; the id breaks ties between users created in the same microsecond.
+    return _key(LISTING_PARTITION, user["createdAt"] + LISTING_SEPARATOR + user["id"])
+
+
+def _address_key(email: str) -> Item:
+    return _key(EMAIL_PREFIX + _email_key(email), EMAIL_SORT_KEY)
+
+
+def _fields(user: User, version: int) -> Item:
     return {
-        PARTITION_KEY: {"S": USER_PREFIX + user["id"]},
-        INDEX_PARTITION_KEY: {"S": USER_LIST},
-        # The id breaks ties between users created in the same microsecond.
-        INDEX_SORT_KEY: {"S": user["createdAt"] + "#" + user["id"]},
-        "version": {"N": str(version)},
+        VERSION: {"N": str(version)},
         "id": {"S": user["id"]},
         "name": {"S": user["name"]},
         "email": {"S": user["email"]},
@@ -336,8 +352,17 @@ def _user_item(user: User, version: int) -> Item:
     }
 
 
+def _user_item(user: User, version: int) -> Item:
+    return _user_key(user["id"]) | _fields(user, version)
+
+
+def _listing_item(user: User, version: int) -> Item:
+    """A full copy of the user, so a page is one Query and no further reads."""
+    return _listing_key(user) | _fields(user, version)
+
+
 def _email_item(email: str, user_id: str) -> Item:
-    return {PARTITION_KEY: {"S": EMAIL_PREFIX + _email_key(email)}, "userId": {"S": user_id}}
+    return _address_key(email) | {HOLDER: {"S": user_id}}
 
 
 def _public(item: Item) -> User:

@@ -1,7 +1,8 @@
 """The users table's layout: the one definition the code, `serve` and the Terraform tests share.
 
-Items: `USER#<id>` holds a user; `EMAIL#<case-folded address>` reserves an address for a user.
-User items alone carry the `byCreated` index keys, so the index lists users only, in creation order.
+Items (partition key / sort key): `USER#<id>` / `USER` holds a user; `USERS` / `<createdAt>#<id>` is its listing
+entry, a copy kept in one partition so a strongly consistent Query lists users in creation order; `EMAIL#<case-folded
+address>` / `EMAIL` reserves an address for a user. No secondary index: indexes are only eventually consistent.
 """
 
 from __future__ import annotations
@@ -9,27 +10,27 @@ from __future__ import annotations
 from typing import Any
 
 PARTITION_KEY = "pk"
-INDEX_NAME = "byCreated"
-INDEX_PARTITION_KEY = "gsi1pk"
-INDEX_SORT_KEY = "gsi1sk"
+SORT_KEY = "sk"
+
+# A user item: partition key USER_PREFIX + id, sort key USER_SORT_KEY.
+USER_PREFIX = "USER#"
+USER_SORT_KEY = "USER"
+# Every listing entry shares this partition; its sort key is the user's createdAt, LISTING_SEPARATOR, the id.
+LISTING_PARTITION = "USERS"
+LISTING_SEPARATOR = "#"
+# An address reservation: partition key EMAIL_PREFIX + the case-folded address, sort key EMAIL_SORT_KEY.
+EMAIL_PREFIX = "EMAIL#"
+EMAIL_SORT_KEY = "EMAIL"
 
 # In CreateTable's own terms, so it can be passed to boto3 as is.
 TABLE_DEFINITION: dict[str, Any] = {
     "AttributeDefinitions": [
         {"AttributeName": PARTITION_KEY, "AttributeType": "S"},
-        {"AttributeName": INDEX_PARTITION_KEY, "AttributeType": "S"},
-        {"AttributeName": INDEX_SORT_KEY, "AttributeType": "S"},
+        {"AttributeName": SORT_KEY, "AttributeType": "S"},
     ],
-    "KeySchema": [{"AttributeName": PARTITION_KEY, "KeyType": "HASH"}],
-    "GlobalSecondaryIndexes": [
-        {
-            "IndexName": INDEX_NAME,
-            "KeySchema": [
-                {"AttributeName": INDEX_PARTITION_KEY, "KeyType": "HASH"},
-                {"AttributeName": INDEX_SORT_KEY, "KeyType": "RANGE"},
-            ],
-            "Projection": {"ProjectionType": "ALL"},
-        }
+    "KeySchema": [
+        {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+        {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
     ],
     "BillingMode": "PAY_PER_REQUEST",
 }

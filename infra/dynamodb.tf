@@ -1,8 +1,10 @@
-# The layout mirrors TABLE_DEFINITION in api/table.py (a test compares the two).
+# The layout mirrors TABLE_DEFINITION in api/table.py (a test compares the two). No secondary index: the code
+# lists users with a strongly consistent Query of the table itself, which an index could not offer.
 resource "aws_dynamodb_table" "users" {
   name         = local.table_name
   billing_mode = "PAY_PER_REQUEST"
   hash_key     = "pk"
+  range_key    = "sk"
 
   attribute {
     name = "pk"
@@ -10,20 +12,8 @@ resource "aws_dynamodb_table" "users" {
   }
 
   attribute {
-    name = "gsi1pk"
+    name = "sk"
     type = "S"
-  }
-
-  attribute {
-    name = "gsi1sk"
-    type = "S"
-  }
-
-  global_secondary_index {
-    name            = "byCreated"
-    hash_key        = "gsi1pk"
-    range_key       = "gsi1sk"
-    projection_type = "ALL"
   }
 
   point_in_time_recovery {

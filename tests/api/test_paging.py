@@ -148,8 +148,10 @@ def test_forged_tokens_are_400(api: Api, users: list[dict[str, Any]]) -> None:
     real = first_token(api)
     payload = json.loads(base64.urlsafe_b64decode(real.split(".")[0] + "=="))
     assert forge(payload, PAGE_TOKEN_KEY) == real  # the forgery below differs only in what it changes
-    skip_ahead = [users[100]["createdAt"] + "#" + users[100]["id"], users[100]["id"]]
+    skip_ahead = [users[100]["createdAt"] + "#" + users[100]["id"]]
     bad_token(api, forge(skip_ahead, "another-key-of-at-least-32-characters!!"))
+    # The same position signed with the real key is a real token: only the signature stops the one above.
+    assert api.get("/users", "limit=1&nextToken=" + forge(skip_ahead, PAGE_TOKEN_KEY)).json()["items"] == [users[101]]
     bad_token(api, forge(payload, "x" * 32))
     bad_token(api, forge(payload, PAGE_TOKEN_KEY, purpose=b""))
     bad_token(
@@ -157,11 +159,24 @@ def test_forged_tokens_are_400(api: Api, users: list[dict[str, Any]]) -> None:
     )
 
 
-def test_tokens_signed_with_the_key_but_not_shaped_like_a_position_are_400(api: Api) -> None:
+def test_tokens_signed_with_the_key_but_not_shaped_like_a_position_are_400(
+    api: Api, users: list[dict[str, Any]]
+) -> None:
+    position = users[3]["createdAt"] + "#" + users[3]["id"]
     for payload in (
         {"k": "v"},
         [],
         ["only one"],
+        [position, users[3]["id"]],  # a position and an id, as an index key once was
+        [position, position],
+        [users[3]["createdAt"]],
+        [users[3]["createdAt"] + "#"],
+        ["#" + users[3]["id"]],
+        [users[3]["id"]],
+        [" " + position],
+        [position + "\n"],
+        [position.replace("T", " ")],
+        ["USER#" + users[3]["id"]],
         ["a", "b", "c"],
         ["a", 1],
         [None, None],

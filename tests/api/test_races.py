@@ -1,6 +1,7 @@
 """Concurrent requests against one moto server: exactly one winner per address, nothing lost or leaked.
 
 Threads call the Lambda handler at once; the server applies each DynamoDB request atomically, as DynamoDB does.
+After each race the raw table is read: users, listing entries and address items still agree.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from tests.api.conftest import TABLE_NAME, Api, Reply
+from tests.api.conftest import Api, Reply
+from tests.api.stored import address_holders
 
 
 def together(count: int, request: Callable[[int], Reply]) -> list[Reply]:
@@ -37,20 +39,6 @@ def mixed_case(address: str, variant: int) -> str:
     return "".join(chars)
 
 
-def assert_consistent(dynamodb: Any) -> dict[str, str]:
-    """Every user holds exactly its own address item and no address item is orphaned; address → user id."""
-    items = dynamodb.scan(TableName=TABLE_NAME, ConsistentRead=True)["Items"]
-    users = {item["id"]["S"]: item["email"]["S"] for item in items if item["pk"]["S"].startswith("USER#")}
-    holders = {
-        item["pk"]["S"].removeprefix("EMAIL#"): item["userId"]["S"]
-        for item in items
-        if item["pk"]["S"].startswith("EMAIL#")
-    }
-    assert len(users) + len(holders) == len(items)
-    assert holders == {email.lower(): user_id for user_id, email in users.items()}
-    return holders
-
-
 def listed(api: Api) -> list[dict[str, Any]]:
     return [user for page in api.walk(7) for user in page]
 
@@ -68,7 +56,7 @@ def test_twenty_posts_of_one_address_in_mixed_case_have_one_winner(api: Api, dyn
         if reply.status == 409:
             assert reply.json()["errors"] == {"email": "belongs to another user"}
     assert listed(api) == [winner]
-    assert assert_consistent(dynamodb) == {"race.winner@example.com": winner["id"]}
+    assert address_holders(dynamodb) == {"race.winner@example.com": winner["id"]}
 
 
 def test_ten_users_patching_to_one_new_address_have_one_winner(api: Api, dynamodb: Any) -> None:
@@ -85,7 +73,7 @@ def test_ten_users_patching_to_one_new_address_have_one_winner(api: Api, dynamod
     for n, user in enumerate(users):
         current = api.get(f"/users/{user['id']}").json()
         assert current == (winner if n == winner_index else user)
-    holders = assert_consistent(dynamodb)
+    holders = address_holders(dynamodb)
     assert holders["shared@example.com"] == winner["id"]
     assert len(holders) == 10
     # The winner's old address is free again; the losers still hold theirs.
@@ -104,7 +92,7 @@ def test_fifty_distinct_parallel_posts_are_all_created_and_listed_once(api: Api,
         seen = [user for page in api.walk(limit) for user in page]
         assert len(seen) == 50
         assert {user["id"]: user for user in seen} == created
-    assert len(assert_consistent(dynamodb)) == 50
+    assert len(address_holders(dynamodb)) == 50
 
 
 def test_posts_and_patches_racing_for_one_address_have_one_winner(api: Api, dynamodb: Any) -> None:
@@ -121,7 +109,7 @@ def test_posts_and_patches_racing_for_one_address_have_one_winner(api: Api, dyna
     statuses = Counter(reply.status for reply in replies)
     assert statuses[409] == 11
     assert statuses[200] + statuses[201] == 1
-    holders = assert_consistent(dynamodb)
+    holders = address_holders(dynamodb)
     winner = next(reply.json() for reply in replies if reply.status in (200, 201))
     assert holders["contested@example.com"] == winner["id"]
     # Every loser is exactly as it was: the rejected PATCHes changed neither the name nor the address.
@@ -145,7 +133,7 @@ def test_changes_racing_a_delete_leave_no_address_behind(api: Api, dynamodb: Any
         assert replies[0].status == 204
         assert {reply.status for reply in replies[1:]} <= {200, 404}
         assert api.get(path).status == 404
-        assert assert_consistent(dynamodb) == {}
+        assert address_holders(dynamodb) == {}
         # Every address involved is free.
         for n in range(1, 4):
             assert api.post("/users", {"name": "Reuse", "email": f"moved{round_}.{n}@example.com"}).status == 201

@@ -1,6 +1,7 @@
 """The items the API writes follow api/table.py's layout, read from TABLE_DEFINITION itself.
 
-Keys, index and attribute types come from the definition the Terraform table is checked against.
+Keys and attribute types come from the definition the Terraform table is checked against; the raw table is read
+after every operation to check that each user's listing entry and address item agree with its user item.
 """
 
 from __future__ import annotations
@@ -9,61 +10,91 @@ from types import ModuleType
 from typing import Any
 
 from tests.api.conftest import TABLE_NAME, Api
+from tests.api.stored import assert_table_agrees, raw_items
 
 
-def layout(table: ModuleType) -> tuple[str, str, str, str, dict[str, str]]:
+def layout(table: ModuleType) -> tuple[str, str, dict[str, str]]:
     definition = table.TABLE_DEFINITION
-    (hash_key,) = [key["AttributeName"] for key in definition["KeySchema"] if key["KeyType"] == "HASH"]
-    (index,) = definition["GlobalSecondaryIndexes"]
-    index_keys = {key["KeyType"]: key["AttributeName"] for key in index["KeySchema"]}
+    keys = {key["KeyType"]: key["AttributeName"] for key in definition["KeySchema"]}
     types = {attribute["AttributeName"]: attribute["AttributeType"] for attribute in definition["AttributeDefinitions"]}
-    return hash_key, index["IndexName"], index_keys["HASH"], index_keys["RANGE"], types
+    return keys["HASH"], keys["RANGE"], types
 
 
 def test_storage_uses_the_names_the_definition_declares(api_modules: dict[str, ModuleType]) -> None:
     storage, table = api_modules["storage"], api_modules["table"]
-    used = (storage.PARTITION_KEY, storage.INDEX_NAME, storage.INDEX_PARTITION_KEY, storage.INDEX_SORT_KEY)
-    declared = layout(table)[:4]
-    assert used == declared
+    assert layout(table)[:2] == (storage.PARTITION_KEY, storage.SORT_KEY)
+    assert "GlobalSecondaryIndexes" not in table.TABLE_DEFINITION
+    assert "LocalSecondaryIndexes" not in table.TABLE_DEFINITION
 
 
 def test_written_items_follow_the_layout(api: Api, api_modules: dict[str, ModuleType], dynamodb: Any) -> None:
-    hash_key, index_name, index_hash, index_range, types = layout(api_modules["table"])
+    hash_key, range_key, types = layout(api_modules["table"])
     ada = api.create("Ada", "Ada@Example.com")
     grace = api.create("Grace", "grace@example.com")
     gone = api.create("Gone", "gone@example.com")
-    api.patch(f"/users/{grace['id']}", {"email": "Grace.Hopper@Example.com"})
+    grace = api.patch(f"/users/{grace['id']}", {"email": "Grace.Hopper@Example.com"}).json()
     api.delete(f"/users/{gone['id']}")
 
-    items = dynamodb.scan(TableName=TABLE_NAME, ConsistentRead=True)["Items"]
-    by_key = {item[hash_key]["S"]: item for item in items}
+    items = raw_items(dynamodb)
+    by_key = {(item[hash_key]["S"], item[range_key]["S"]): item for item in items}
     assert set(by_key) == {
-        f"USER#{ada['id']}",
-        f"USER#{grace['id']}",
-        "EMAIL#ada@example.com",
-        "EMAIL#grace.hopper@example.com",
+        (f"USER#{ada['id']}", "USER"),
+        (f"USER#{grace['id']}", "USER"),
+        ("USERS", f"{ada['createdAt']}#{ada['id']}"),
+        ("USERS", f"{grace['createdAt']}#{grace['id']}"),
+        ("EMAIL#ada@example.com", "EMAIL"),
+        ("EMAIL#grace.hopper@example.com", "EMAIL"),
     }
     for key, item in by_key.items():
         for attribute, kind in types.items():
-            if attribute in item:
-                assert set(item[attribute]) == {kind}, (key, attribute)
-        is_user = key.startswith("USER#")
-        # Only users carry the index keys, so the index holds users alone.
-        assert (index_hash in item) is is_user
-        assert (index_range in item) is is_user
-    assert by_key["EMAIL#ada@example.com"]["userId"]["S"] == ada["id"]
-    assert by_key["EMAIL#grace.hopper@example.com"]["userId"]["S"] == grace["id"]
-    assert by_key[f"USER#{ada['id']}"][index_range]["S"] < by_key[f"USER#{grace['id']}"][index_range]["S"]
+            assert set(item[attribute]) == {kind}, (key, attribute)
+    assert by_key[("EMAIL#ada@example.com", "EMAIL")]["userId"]["S"] == ada["id"]
+    assert by_key[("EMAIL#grace.hopper@example.com", "EMAIL")]["userId"]["S"] == grace["id"]
+    assert by_key[("USERS", f"{grace['createdAt']}#{grace['id']}")]["email"]["S"] == "Grace.Hopper@Example.com"
+    assert by_key[(f"USER#{grace['id']}", "USER")]["version"] == {"N": "2"}
+    assert_table_agrees(dynamodb)
 
-    partition = by_key[f"USER#{ada['id']}"][index_hash]
-    indexed = dynamodb.query(
+    # The listing partition alone, read consistently, is every user in creation order.
+    listed = dynamodb.query(
         TableName=TABLE_NAME,
-        IndexName=index_name,
         KeyConditionExpression="#p = :p",
-        ExpressionAttributeNames={"#p": index_hash},
-        ExpressionAttributeValues={":p": partition},
+        ExpressionAttributeNames={"#p": hash_key},
+        ExpressionAttributeValues={":p": {"S": "USERS"}},
+        ConsistentRead=True,
     )["Items"]
-    assert [item["id"]["S"] for item in indexed] == [ada["id"], grace["id"]]
+    assert [item["id"]["S"] for item in listed] == [ada["id"], grace["id"]]
+
+
+def test_the_listing_entry_agrees_with_the_user_after_every_operation(api: Api, dynamodb: Any) -> None:
+    ada = api.create("Ada", "ada@example.com")
+    assert set(assert_table_agrees(dynamodb)) == {ada["id"]}
+    grace = api.create("Grace", "grace@example.com")
+    assert set(assert_table_agrees(dynamodb)) == {ada["id"], grace["id"]}
+
+    steps: list[tuple[str, dict[str, str]]] = [
+        (ada["id"], {"name": "Ada Lovelace"}),  # the address stays
+        (ada["id"], {"email": "ADA@example.com"}),  # the same address in another case
+        (ada["id"], {"email": "countess@example.com"}),  # the address moves
+        (grace["id"], {"name": "Grace Hopper", "email": "hopper@example.com"}),
+        (grace["id"], {}),  # nothing to change: nothing written
+    ]
+    for user_id, changes in steps:
+        reply = api.patch(f"/users/{user_id}", changes)
+        assert reply.status == 200, reply.body
+        stored = assert_table_agrees(dynamodb)
+        assert {name: stored[user_id][name]["S"] for name in reply.json()} == reply.json()
+
+    # Rejected requests leave both copies as they were.
+    before = raw_items(dynamodb)
+    assert api.patch(f"/users/{grace['id']}", {"email": "Countess@Example.com"}).status == 409
+    assert api.post("/users", {"name": "Copy", "email": "HOPPER@example.com"}).status == 409
+    assert sorted(raw_items(dynamodb), key=str) == sorted(before, key=str)
+
+    assert api.delete(f"/users/{ada['id']}").status == 204
+    assert set(assert_table_agrees(dynamodb)) == {grace["id"]}
+    assert api.delete(f"/users/{grace['id']}").status == 204
+    assert assert_table_agrees(dynamodb) == {}
+    assert raw_items(dynamodb) == []
 
 
 def test_the_table_is_created_from_the_definition(api: Api, dynamodb: Any, api_modules: dict[str, ModuleType]) -> None:
@@ -71,4 +102,4 @@ def test_the_table_is_created_from_the_definition(api: Api, dynamodb: Any, api_m
     described = dynamodb.describe_table(TableName=TABLE_NAME)["Table"]
     assert described["KeySchema"] == definition["KeySchema"]
     assert sorted(described["AttributeDefinitions"], key=str) == sorted(definition["AttributeDefinitions"], key=str)
-    assert [index["IndexName"] for index in described["GlobalSecondaryIndexes"]] == ["byCreated"]
+    assert described.get("GlobalSecondaryIndexes", []) == []

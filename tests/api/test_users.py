@@ -55,7 +55,8 @@ def test_ids_are_distinct(api: Api) -> None:
 
 def test_no_internal_attribute_leaks_anywhere(api: Api, dynamodb: Any) -> None:
     user = api.create("Ada", "ada@example.com")
-    raw = dynamodb.get_item(TableName="users-test", Key={"pk": {"S": f"USER#{user['id']}"}})["Item"]
+    key = {"pk": {"S": f"USER#{user['id']}"}, "sk": {"S": "USER"}}
+    raw = dynamodb.get_item(TableName="users-test", Key=key, ConsistentRead=True)["Item"]
     assert set(raw) > USER_FIELDS  # the item does hold keys and a version ...
     patched = api.patch(f"/users/{user['id']}", {"name": "Ada L."}).json()
     page = api.get("/users").json()
@@ -192,8 +193,12 @@ def test_delete_answers_204_and_the_user_is_gone_everywhere(api: Api, dynamodb: 
     assert api.patch(f"/users/{user['id']}", {"name": "Back"}).status == 404
     assert api.delete(f"/users/{user['id']}").status == 404
     assert listed(api) == [keep]
-    keys = sorted(item["pk"]["S"] for item in dynamodb.scan(TableName="users-test")["Items"])
-    assert keys == ["EMAIL#grace@example.com", f"USER#{keep['id']}"]
+    keys = sorted((item["pk"]["S"], item["sk"]["S"]) for item in dynamodb.scan(TableName="users-test")["Items"])
+    assert keys == [
+        ("EMAIL#grace@example.com", "EMAIL"),
+        (f"USER#{keep['id']}", "USER"),
+        ("USERS", f"{keep['createdAt']}#{keep['id']}"),
+    ]
     again = api.create("Ada again", "ADA@example.com")  # the address is free again
     assert again["id"] != user["id"]
 
