@@ -40,16 +40,19 @@ class Adapter:
         except BadEventError as error:
             return DEFAULT_SOURCE.result(json_error(400, "Bad Request", error.message), {})
         request_id = _request_id(event, context)
-        method = path = "-"
         try:
             request = source.parse(event, self.base_path)
-            method, path = request.method, _readable(request.script_name + request.path_info)
-            response = call_app(self.app, build_environ(request, event, context, request_id))
+            environ = build_environ(request, event, context, request_id)
         except BadEventError as error:
+            method = path = "-"
             response = json_error(400, "Bad Request", error.message)
-        except Exception:
-            logger.exception("unhandled exception while serving %s %s (request id %s)", method, path, request_id)
-            response = _internal_error(request_id)
+        except (TypeError, AttributeError, ValueError, KeyError) as error:
+            # A field of the wrong type or shape: the event, not the app, is at fault.
+            method = path = "-"
+            response = json_error(400, "Bad Request", f"malformed {source.name} event: {type(error).__name__}: {error}")
+        else:
+            method, path = request.method, _readable(request.script_name + request.path_info)
+            response = self._call_app(environ, method, path, request_id)
         if self.access_log:
             log_access(
                 request_id=request_id,
@@ -63,14 +66,17 @@ class Adapter:
             )
         return source.result(response, event)
 
+    def _call_app(self, environ: dict[str, Any], method: str, path: str, request_id: str) -> HttpResponse:
+        try:
+            return call_app(self.app, environ)
+        except Exception:
+            logger.exception("unhandled exception while serving %s %s (request id %s)", method, path, request_id)
+            return json_error(500, "Internal Server Error", "Internal Server Error", requestId=request_id)
+
 
 def _readable(native: str) -> str:
     """A PEP 3333 native path as the text it encodes, for the logs."""
     return native if native.isascii() else native.encode("latin-1").decode("utf-8", "replace")
-
-
-def _internal_error(request_id: str) -> HttpResponse:
-    return json_error(500, "Internal Server Error", "Internal Server Error", requestId=request_id)
 
 
 def _request_id(event: dict[str, Any], context: Any) -> str:

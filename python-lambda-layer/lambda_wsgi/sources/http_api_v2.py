@@ -67,8 +67,5 @@ class FunctionUrl(HttpApiV2):
 
     def matches(self, event: Event) -> bool:
         context = event.get("requestContext")
-        return (
-            event.get("version") == "2.0"
-            and isinstance(context, dict)
-            and ".lambda-url." in (context.get("domainName") or "")
-        )
+        domain = context.get("domainName") if isinstance(context, dict) else None
+        return event.get("version") == "2.0" and isinstance(domain, str) and ".lambda-url." in domain
