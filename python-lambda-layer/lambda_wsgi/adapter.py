@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from .sources.base import Result
 
 logger = logging.getLogger("lambda_wsgi")
+# Lambda's synchronous response payload is at most 6 MiB; leave room for the status and headers.
+MAX_RESULT_BODY = 6 * 1024 * 1024 - 64 * 1024
 
 
 class Adapter:
@@ -64,7 +66,20 @@ class Adapter:
                 ended=perf_counter(),
                 cold_start=cold_start,
             )
-        return source.result(response, event)
+        result = source.result(response, event)
+        if len(result["body"]) > MAX_RESULT_BODY:
+            # Lambda would refuse the payload and API Gateway answer a bare 502: say why instead.
+            logger.error(
+                "the response to %s %s (request id %s) has a %d-character body, over Lambda's 6 MB payload limit",
+                method,
+                path,
+                request_id,
+                len(result["body"]),
+            )
+            result = source.result(
+                json_error(500, "Internal Server Error", "response too large for Lambda", requestId=request_id), event
+            )
+        return result
 
     def _call_app(self, environ: dict[str, Any], method: str, path: str, request_id: str) -> HttpResponse:
         try:

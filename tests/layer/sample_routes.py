@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 from collections.abc import Iterator
 from typing import Any
@@ -126,6 +127,12 @@ def upload() -> Response:
     uploaded = request.files["file"]
     data = uploaded.read()
     return jsonify(filename=uploaded.filename, size=len(data), form=request.form.to_dict(), first=data[:4].hex())
+
+
+@routes.post("/digest")
+def digest() -> Response:
+    data = request.get_data()
+    return jsonify(size=len(data), sha256=hashlib.sha256(data).hexdigest())
 
 
 @routes.post("/json")

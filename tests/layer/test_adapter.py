@@ -171,3 +171,24 @@ def test_the_access_line_can_be_turned_off(caplog: pytest.LogCaptureFixture) -> 
     quiet = Adapter(app_for_blueprint(sample_routes.routes, sample_routes.__name__), access_log=False)
     assert quiet(http_event(path="/users/ada"), lambda_context())["statusCode"] == 200
     assert access_lines(caplog) == []
+
+
+def test_a_response_over_lambdas_payload_limit_is_a_clear_500(caplog: pytest.LogCaptureFixture) -> None:
+    def huge(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        return [bytes(5 * 1024 * 1024)]  # 6.7 MB once base64-encoded
+
+    result = dict(Adapter(huge)(http_event(path="/download"), lambda_context("req-big")))
+    assert result["statusCode"] == 500
+    assert json_body(result) == {"message": "response too large for Lambda", "requestId": "req-big"}
+    assert any("over Lambda's 6 MB payload limit" in record.getMessage() for record in caplog.records)
+
+
+def test_a_response_just_under_the_limit_passes() -> None:
+    def big(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        return [bytes(4 * 1024 * 1024)]
+
+    result = dict(Adapter(big)(http_event(path="/download"), lambda_context()))
+    assert result["statusCode"] == 200
+    assert len(body_bytes(result)) == 4 * 1024 * 1024
