@@ -5,6 +5,7 @@ It never raises for an HTTP event: bad events get a 400, crashes a 500 that name
 
 from __future__ import annotations
 
+import json
 import logging
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
@@ -21,8 +22,8 @@ if TYPE_CHECKING:
     from .sources.base import Result
 
 logger = logging.getLogger("lambda_wsgi")
-# Lambda's synchronous response payload is at most 6 MiB; leave room for the status and headers.
-MAX_RESULT_BODY = 6 * 1024 * 1024 - 64 * 1024
+# Lambda's synchronous response payload: at most 6 MiB of JSON, as the runtime encodes it (UTF-8).
+MAX_PAYLOAD = 6 * 1024 * 1024
 
 
 class Adapter:
@@ -67,7 +68,7 @@ class Adapter:
                 cold_start=cold_start,
             )
         result = source.result(response, event)
-        if len(result["body"]) > MAX_RESULT_BODY:
+        if _too_large(result):
             # Lambda would refuse the payload and API Gateway answer a bare 502: say why instead.
             logger.error(
                 "the response to %s %s (request id %s) has a %d-character body, over Lambda's 6 MB payload limit",
@@ -87,6 +88,13 @@ class Adapter:
         except Exception:
             logger.exception("unhandled exception while serving %s %s (request id %s)", method, path, request_id)
             return json_error(500, "Internal Server Error", "Internal Server Error", requestId=request_id)
+
+
+def _too_large(result: Result) -> bool:
+    """Whether the runtime's JSON of `result` would exceed Lambda's payload limit."""
+    if len(result["body"]) < MAX_PAYLOAD // 6:  # at most 6 bytes a character (\u escapes): surely fits
+        return False
+    return len(json.dumps(result, ensure_ascii=False).encode()) > MAX_PAYLOAD
 
 
 def _readable(native: str) -> str:

@@ -24,7 +24,8 @@ def build_environ(request: HttpRequest, event: Any, context: Any, request_id: st
         "REQUEST_METHOD": request.method,
         "SCRIPT_NAME": request.script_name,
         "PATH_INFO": request.path_info,
-        "QUERY_STRING": request.query_string,
+        # AWS hands over the query as text; unescaped non-ASCII in it goes in as its UTF-8 bytes.
+        "QUERY_STRING": query if (query := request.query_string).isascii() else _native(query),
         "CONTENT_TYPE": headers.get("content-type", ""),
         "CONTENT_LENGTH": str(len(body)),
         "SERVER_NAME": _server_name(host),
@@ -72,7 +73,7 @@ def _server_name(host: str) -> str:
 
 
 def _native(value: str) -> str:
-    """A non-ASCII header value as a PEP 3333 native string: its UTF-8 bytes as latin-1 code points.
+    """Non-ASCII text as a PEP 3333 native string: its UTF-8 bytes as latin-1 code points.
 
     API Gateway decodes the client's bytes as UTF-8; encoding them back gives what any WSGI server
     would have put in the environ for the same request.

@@ -192,3 +192,23 @@ def test_a_response_just_under_the_limit_passes() -> None:
     result = dict(Adapter(big)(http_event(path="/download"), lambda_context()))
     assert result["statusCode"] == 200
     assert len(body_bytes(result)) == 4 * 1024 * 1024
+
+
+def test_the_payload_limit_counts_the_bytes_lambda_sends() -> None:
+    """Under 6 MB of characters, over 6 MB once JSON-escaped and UTF-8 encoded."""
+
+    def quotes(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
+        return [('"é' * (2 * 1024 * 1024)).encode()]  # 4 M characters, 10 MB as JSON
+
+    result = dict(Adapter(quotes)(http_event(path="/"), lambda_context()))
+    assert result["statusCode"] == 500
+    assert json_body(result)["message"] == "response too large for Lambda"
+
+
+def test_a_rest_event_without_request_context_is_a_bad_request(adapter: Adapter) -> None:
+    event = load_event("rest_api_v1")
+    event["requestContext"] = None
+    result = dict(adapter(event, lambda_context()))
+    assert result["statusCode"] == 400
+    assert "requestContext" in json_body(result)["message"]

@@ -207,3 +207,19 @@ def test_non_ascii_header_values_arrive_as_their_utf8_bytes(invoke: Invoke) -> N
         received = seen["environ"]["HTTP_" + name.upper().replace("-", "_")]
         assert received == value.encode().decode("latin-1")
         assert received.encode("latin-1").decode() == value
+
+
+@pytest.mark.parametrize("fixture", ["http_api_v2", "function_url"])
+def test_unescaped_non_ascii_in_the_query_reaches_the_view_as_text(adapter: Adapter, fixture: str) -> None:
+    event = load_event(fixture)
+    event["rawPath"], event["rawQueryString"] = "/echo", "q=日本&r=é"
+    event["requestContext"]["http"]["method"] = "GET"
+    seen = json_body(dict(adapter(event, lambda_context())))
+    assert seen["args"] == {"q": ["日本"], "r": ["é"]}
+
+
+def test_alb_query_values_with_non_ascii_reach_the_view_as_text(invoke: Invoke) -> None:
+    event = load_event("alb_multi")
+    event["path"], event["httpMethod"] = "/echo", "GET"
+    event["multiValueQueryStringParameters"] = {"q": ["日本", "a%20b"]}
+    assert json_body(invoke(event))["args"] == {"q": ["日本", "a b"]}

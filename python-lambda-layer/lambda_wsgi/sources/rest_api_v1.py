@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from ..encoding import multi_value_headers, request_body, request_headers, response_body
+from ..errors import BadEventError
 from ..http import HttpRequest
 from ..paths import native_path, split_prefix, stage_prefix
 
@@ -22,10 +23,12 @@ class RestApiV1:
     name = "rest-api-v1"
 
     def matches(self, event: Event) -> bool:
-        return "httpMethod" in event and isinstance(event.get("requestContext"), dict)
+        return "httpMethod" in event and ("requestContext" in event or "path" in event)
 
     def parse(self, event: Event, base_path: str) -> HttpRequest:
-        context = event["requestContext"]
+        context = event.get("requestContext")
+        if not isinstance(context, dict):
+            raise BadEventError("a REST API or payload 1.0 event needs requestContext")
         script_name, path_info = _split_path(event, base_path)
         identity = context.get("identity") or {}
         return HttpRequest(
