@@ -29,6 +29,18 @@ OPENAPI_DOCUMENT = Path(__file__).with_name("openapi.json").read_bytes()
 _JSON_ONLY = {"provide_automatic_options": False, "merge_slashes": False}
 
 
+# Time kept back from the invocation's deadline to build and return the answer.
+_ANSWER_SECONDS = 0.5
+
+
+@routes.before_request
+def _time_budget() -> None:
+    """DynamoDB calls must leave time to answer 503 before Lambda ends the invocation."""
+    context = request.environ.get("aws.context")
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    storage.answer_by(remaining() / 1000 - _ANSWER_SECONDS if remaining is not None else None)
+
+
 @routes.get("/users", **_JSON_ONLY)
 def list_users() -> Response:
     limit, token = validation.page_query(request.args.to_dict(flat=False))

@@ -13,6 +13,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TypedDict
 
@@ -56,6 +57,8 @@ UNAVAILABLE_CODES = frozenset(
         "RequestLimitExceeded",
         "InternalServerError",
         "ServiceUnavailable",
+        # A retried transaction whose first try is still running: DynamoDB is slow.
+        "TransactionInProgressException",
         # The same, as a transaction reports it per item.
         "ProvisionedThroughputExceeded",
         "ThrottlingError",
@@ -68,14 +71,19 @@ _SAME_VERSION = "#version = :version"
 # Write errors that mean "someone else changed this first": read again and retry. Transactions report these
 # per item (as cancellation reasons); a whole-request error of this kind is handled the same way.
 LOST_RACE_CODES = frozenset({"ConditionalCheckFailedException", "TransactionConflictException"})
+# Per-item cancellation reasons a transaction may end with when it lost a race ("None": that item was fine).
+_RACE_REASONS = frozenset({"None", _CHECK_FAILED, "TransactionConflict"})
 
-# API Gateway gives up after 30 s; fail well before that, and let the SDK retry throttling twice.
+# Short timeouts and one SDK retry, so a hanging DynamoDB costs at most WORST_CALL_SECONDS a call.
 CLIENT_CONFIG = Config(
-    connect_timeout=2,
-    read_timeout=5,
-    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=1,
+    read_timeout=2,
+    retries={"mode": "standard", "max_attempts": 2},
     tcp_keepalive=True,
 )
+WORST_CALL_SECONDS = 2 * (1 + 2) + 1  # two attempts of connect + read, and the backoff between them
+# When this request must have its answer (time.monotonic()), if the caller said: see `answer_by`.
+_deadline: ContextVar[float | None] = ContextVar("dynamodb_deadline", default=None)
 
 
 class User(TypedDict):
@@ -102,6 +110,15 @@ class UnavailableError(Exception):
     def __init__(self, message: str, retry_after: int = RETRY_AFTER_SECONDS) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class TransactionRefusedError(Exception):
+    """DynamoDB cancelled a transaction for a reason retrying cannot fix (a 500: a bug, not the client's)."""
+
+
+def answer_by(seconds_left: float | None) -> None:
+    """Give this request a time budget: a DynamoDB call that could outlast it fails fast as unavailable."""
+    _deadline.set(None if seconds_left is None else time.monotonic() + seconds_left)
 
 
 class _LostRaceError(Exception):
@@ -290,11 +307,20 @@ class Users:
             busy = UNAVAILABLE_CODES.intersection(reasons)
             if busy:
                 raise UnavailableError(f"DynamoDB cancelled a transaction: {', '.join(sorted(busy))}") from error
+            unexpected = set(reasons) - _RACE_REASONS
+            if unexpected:
+                # Not a race and not "busy": retrying cannot help, so it must not pass for a lost race.
+                refused = ", ".join(sorted(unexpected))
+                raise TransactionRefusedError(f"DynamoDB refused a transaction: {refused}") from error
             return reasons
         return None
 
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
         """Call DynamoDB, turning "try again later" failures of any kind into `UnavailableError`."""
+        deadline = _deadline.get()
+        if deadline is not None and time.monotonic() + WORST_CALL_SECONDS > deadline:
+            # A call that might outlast the function would end in Lambda's bare timeout error, not a 503.
+            raise UnavailableError(f"DynamoDB {operation}: too little time left to wait for an answer")
         try:
             response: dict[str, Any] = getattr(self.client, operation)(**params)
         except (ClientError, BotoConnectionError, HTTPClientError) as error:

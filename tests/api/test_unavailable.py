@@ -5,13 +5,20 @@ The storage module is pointed at a second, real client: one at a closed port, on
 
 from __future__ import annotations
 
+import contextlib
+import json
 import socket
+import threading
+import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
+from awslambdaric.lambda_context import LambdaContext
 from botocore.exceptions import (
     ClientError,
     ConnectionClosedError,
@@ -21,6 +28,7 @@ from botocore.exceptions import (
 )
 
 from tests.api.conftest import TABLE_NAME, Api, Reply
+from tests.api.events import http_event
 from tools.moto_server import MotoServer
 
 
@@ -142,3 +150,62 @@ def test_writes_that_met_a_concurrent_change_are_retried(
 ) -> None:
     error = ClientError({"Error": {"Code": code, "Message": "busy item"}}, "PutItem")
     assert api_modules["storage"].lost_race(error) is lost
+
+
+@contextmanager
+def hanging_server() -> Iterator[str]:
+    """An endpoint that accepts connections and never answers, like a DynamoDB that hangs."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                held.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for connection in held:
+            connection.close()
+        listener.close()
+
+
+def context_with(seconds_left: float) -> LambdaContext:
+    deadline_ms = int((time.time() + seconds_left) * 1000)
+    return LambdaContext("hang-check", None, None, deadline_ms, "arn:aws:lambda:us-east-1:123456789012:function:f")
+
+
+def test_a_hanging_database_is_503_before_the_invocation_times_out(
+    api: Api, api_modules: dict[str, ModuleType], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with hanging_server() as endpoint:
+        point_storage_at(monkeypatch, api_modules, endpoint)
+        started = time.monotonic()
+        result = api.handler(http_event("GET", "/users/some-id"), context_with(9))
+        elapsed = time.monotonic() - started
+    assert result["statusCode"] == 503
+    assert json.loads(result["body"]) == {"message": "the service is busy or unavailable; retry shortly"}
+    assert 3 < elapsed < 8.5  # it did wait for DynamoDB, and answered before the 9 s deadline
+
+
+def test_no_call_starts_that_could_outlast_the_invocation(
+    api: Api, api_modules: dict[str, ModuleType], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with hanging_server() as endpoint:
+        point_storage_at(monkeypatch, api_modules, endpoint)
+        started = time.monotonic()
+        result = api.handler(
+            http_event("POST", "/users", body='{"name": "Ada", "email": "ada@example.com"}'), context_with(3)
+        )
+        elapsed = time.monotonic() - started
+    assert result["statusCode"] == 503
+    assert elapsed < 1
