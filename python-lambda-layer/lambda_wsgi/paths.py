@@ -39,13 +39,17 @@ def clean_prefix(prefix: str | None) -> str:
     return "/" + native_path(prefix) if prefix else ""
 
 
+def on_api_domain(domain_name: str) -> bool:
+    """Whether the request came to the API's own `*.execute-api.*` domain (or a local one), not a custom domain."""
+    return ".execute-api." in domain_name or "." not in domain_name  # "." not in: localhost, emulators
+
+
 def stage_prefix(stage: str | None, domain_name: str) -> str:
     """The path prefix a named stage puts in front of every path, or "" where there is none.
 
-    On the API's own domain (`*.execute-api.*`) a named stage is the first path segment; behind a
-    custom domain the API mapping replaces it, so a first segment of the same name is the app's.
+    On the API's own domain a named stage is the first path segment; behind a custom domain the
+    API mapping replaces it, so a first segment of the same name is the app's.
     """
-    if not stage or stage == "$default":
+    if not stage or stage == "$default" or not on_api_domain(domain_name):
         return ""
-    own_domain = ".execute-api." in domain_name or "." not in domain_name  # "." not in: localhost, emulators
-    return "/" + stage if own_domain else ""
+    return "/" + stage

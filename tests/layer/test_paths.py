@@ -68,11 +68,26 @@ def test_rest_api_stage_comes_from_the_full_request_path(invoke: Invoke) -> None
     assert json_body(invoke(event))["link"] == "/Prod/users/ada"
 
 
-def test_rest_api_custom_domain_base_path_mapping(invoke: Invoke) -> None:
+def test_rest_api_custom_domain_base_path_mapping_needs_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Behind a custom domain REST APIs keep the mapping in `path`; the base path setting moves it."""
     event = load_event("rest_api_v1")
-    event["path"] = "/users/ada"
-    event["requestContext"]["path"] = "/mapping/users/ada"
-    assert json_body(invoke(event))["link"] == "/mapping/users/ada"
+    event["path"] = event["requestContext"]["path"] = "/mapping/users/ada"
+    event["requestContext"]["domainName"] = event["headers"]["Host"] = "api.example.com"
+    adapter = Adapter(app_for_blueprint(sample_routes.routes, sample_routes.__name__), base_path="/mapping")
+    assert json_body(dict(adapter(event, lambda_context())))["link"] == "/mapping/users/ada"
+
+
+def test_http_api_custom_domain_mapping_key_is_put_back_for_url_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Behind a custom domain, HTTP API's rawPath lacks the API mapping key; routes match without it."""
+    adapter = Adapter(app_for_blueprint(sample_routes.routes, sample_routes.__name__), base_path="/v1")
+    event = http_event(path="/users/ada", headers={"host": "api.example.com"})
+    event["requestContext"]["domainName"] = "api.example.com"
+    seen = json_body(dict(adapter(event, lambda_context())))
+    assert (seen["name"], seen["link"]) == ("ada", "/v1/users/ada")
+    assert seen["external"] == "https://api.example.com/v1/users/ada"
+    # On the API's own domain there is no mapping: nothing is added.
+    seen = json_body(dict(adapter(http_event(path="/users/ada"), lambda_context())))
+    assert seen["link"] == "/users/ada"
 
 
 def test_http_api_v1_on_a_named_stage_strips_the_stage_from_path(invoke: Invoke) -> None:

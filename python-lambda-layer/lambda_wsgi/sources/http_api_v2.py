@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from ..encoding import folded_headers, request_body, response_body
 from ..errors import BadEventError
 from ..http import HttpRequest
-from ..paths import native_path, split_prefix, stage_prefix
+from ..paths import native_path, on_api_domain, split_prefix, stage_prefix
 
 if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every cold start
     from ..http import HttpResponse
@@ -38,6 +38,9 @@ class HttpApiV2:
         domain_name = context.get("domainName") or ""
         path = native_path(event.get("rawPath") or http.get("path") or "/")
         script_name, path_info = split_prefix(path, (stage_prefix(context.get("stage"), domain_name), base_path))
+        if base_path and not script_name.endswith(base_path) and not on_api_domain(domain_name):
+            # Behind a custom domain HTTP API leaves the API mapping key out of rawPath: url_for needs it back.
+            script_name = base_path + script_name
         return HttpRequest(
             method=http.get("method", "GET").upper(),
             script_name=script_name,

@@ -56,8 +56,9 @@ class RestApiV1:
 def _split_path(event: Event, base_path: str) -> tuple[str, str]:
     """SCRIPT_NAME and PATH_INFO: whatever is in front of the routed path goes to SCRIPT_NAME.
 
-    On REST APIs `requestContext.path` is the full path (`/prod/users/1`, or the base path
-    mapping on a custom domain) and `path` the routed part (`/users/1`); on HTTP API 1.0
+    On the API's own domain `requestContext.path` is the full path (`/prod/users/1`) and `path` the
+    routed part (`/users/1`). Behind a custom domain both hold the base path mapping
+    (`/v1/users/1`), which only the base path setting can tell from a route; on HTTP API 1.0
     events on a named stage, `path` itself starts with the stage.
     """
     context = event["requestContext"]
