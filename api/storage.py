@@ -46,7 +46,7 @@ _LISTING_POSITION = re.compile(
 # DynamoDB's limit for a partition key value, in UTF-8 bytes.
 MAX_KEY_BYTES = 2048
 # Optimistic writes that lose a race (a concurrent change, a transaction conflict) re-read and retry.
-ATTEMPTS = 5
+ATTEMPTS = 8  # jittered backoff up to ~2.5 s in all; the time budget (answer_by) still applies
 RETRY_AFTER_SECONDS = 1
 
 # Errors that say "not now" rather than "never": answered with 503 and Retry-After.
