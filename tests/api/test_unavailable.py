@@ -179,19 +179,28 @@ def hanging_server() -> Iterator[str]:
         listener.close()
 
 
-def context_with(seconds_left: float) -> LambdaContext:
+def against_a_hanging_database(
+    api: Api,
+    modules: dict[str, ModuleType],
+    monkeypatch: pytest.MonkeyPatch,
+    event: dict[str, Any],
+    seconds_left: float,
+) -> tuple[dict[str, Any], float]:
+    """Invoke with `seconds_left` before the invocation's deadline; the result and how long it took."""
     deadline_ms = int((time.time() + seconds_left) * 1000)
-    return LambdaContext("hang-check", None, None, deadline_ms, "arn:aws:lambda:us-east-1:123456789012:function:f")
+    context = LambdaContext("hang-check", None, None, deadline_ms, "arn:aws:lambda:us-east-1:123456789012:function:f")
+    with hanging_server() as endpoint:
+        point_storage_at(monkeypatch, modules, endpoint)
+        started = time.monotonic()
+        result: dict[str, Any] = api.handler(event, context)
+        return result, time.monotonic() - started
 
 
 def test_a_hanging_database_is_503_before_the_invocation_times_out(
     api: Api, api_modules: dict[str, ModuleType], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with hanging_server() as endpoint:
-        point_storage_at(monkeypatch, api_modules, endpoint)
-        started = time.monotonic()
-        result = api.handler(http_event("GET", "/users/some-id"), context_with(9))
-        elapsed = time.monotonic() - started
+    event = http_event("GET", "/users/some-id")
+    result, elapsed = against_a_hanging_database(api, api_modules, monkeypatch, event, seconds_left=9)
     assert result["statusCode"] == 503
     assert json.loads(result["body"]) == {"message": "the service is busy or unavailable; retry shortly"}
     assert 3 < elapsed < 8.5  # it did wait for DynamoDB, and answered before the 9 s deadline
@@ -200,12 +209,7 @@ def test_a_hanging_database_is_503_before_the_invocation_times_out(
 def test_no_call_starts_that_could_outlast_the_invocation(
     api: Api, api_modules: dict[str, ModuleType], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with hanging_server() as endpoint:
-        point_storage_at(monkeypatch, api_modules, endpoint)
-        started = time.monotonic()
-        result = api.handler(
-            http_event("POST", "/users", body='{"name": "Ada", "email": "ada@example.com"}'), context_with(3)
-        )
-        elapsed = time.monotonic() - started
+    event = http_event("POST", "/users", body='{"name": "Ada", "email": "ada@example.com"}')
+    result, elapsed = against_a_hanging_database(api, api_modules, monkeypatch, event, seconds_left=3)
     assert result["statusCode"] == 503
     assert elapsed < 1
