@@ -10,22 +10,65 @@ import importlib.util
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
+from types import ModuleType
 from typing import Any
 
 from . import FUNCTION_DIR, LAYER_DIR
 
 Handler = Callable[[dict[str, Any], Any], Any]
 OURS = "lambda_wsgi"
-# This layer again with its access line off (LAMBDA_WSGI_ACCESS_LOG=off): the peers log nothing per request.
-OURS_QUIET = "lambda_wsgi-quiet"
-QUIET_LABEL = "lambda_wsgi, access line off"
 
 
-def quiet_handler(app: Any) -> Handler:
-    from lambda_wsgi import Adapter
+@dataclass(frozen=True)
+class LayerVariant:
+    """This layer set up another way, timed beside it as shipped: the peers log nothing per request, and a
+    function may ship pybase64, which the layer then uses for base64 bodies."""
 
-    return Adapter(app, access_log=False)
+    name: str
+    label: str
+    access_log: bool
+    pybase64: bool
+
+    def wrap(self, app: Any) -> Handler:
+        from lambda_wsgi import Adapter
+
+        return Adapter(app, access_log=self.access_log)
+
+
+VARIANTS: tuple[LayerVariant, ...] = (
+    LayerVariant("lambda_wsgi-quiet", "lambda_wsgi, access line off", access_log=False, pybase64=False),
+    LayerVariant("lambda_wsgi-pybase64", "lambda_wsgi + pybase64 in the function", access_log=True, pybase64=True),
+    LayerVariant(
+        "lambda_wsgi-pybase64-quiet", "lambda_wsgi + pybase64, access line off", access_log=False, pybase64=True
+    ),
+)
+OURS_QUIET = VARIANTS[0].name
+
+
+def pybase64_available() -> bool:
+    return importlib.util.find_spec("pybase64") is not None
+
+
+@cache
+def _pybase64() -> ModuleType:
+    sys.modules.pop("pybase64", None)  # an earlier block (None) would stop the import
+    return importlib.import_module("pybase64")
+
+
+def layer_finds_pybase64(found: bool | None) -> None:
+    """Whether this layer's next base64 body finds pybase64 (as in a function that ships it), or not (the layer
+    as shipped); None puts back what Python itself would find."""
+    from lambda_wsgi import encoding
+
+    if found:
+        sys.modules["pybase64"] = _pybase64()
+    elif found is False:
+        sys.modules["pybase64"] = None  # type: ignore[assignment]  # how Python marks a module as not importable
+    elif "pybase64" in sys.modules and sys.modules["pybase64"] is None:
+        del sys.modules["pybase64"]
+    encoding._base64.cache_clear()
 
 
 @dataclass(frozen=True)

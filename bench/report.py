@@ -14,7 +14,7 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
-from .adapters import OURS, OURS_QUIET, QUIET_LABEL, Contender
+from .adapters import OURS, VARIANTS, Contender
 from .cold import ColdResult
 from .events import Case
 from .layer_size import LayerSize
@@ -64,16 +64,17 @@ class Figures:
             ratios.append(
                 Ratio("warm overhead, all cases", warm.total_overhead_us(OURS), best, warm.total_overhead_us(best), 0.5)
             )
-            if warm.measured(OURS_QUIET):
-                ratios.append(
-                    Ratio(
-                        "warm overhead, all cases, access line off",
-                        warm.total_overhead_us(OURS_QUIET),
-                        best,
-                        warm.total_overhead_us(best),
-                        0.5,
+            for variant in VARIANTS:
+                if warm.measured(variant.name):
+                    ratios.append(
+                        Ratio(
+                            f"warm overhead, all cases, {variant.label.removeprefix(OURS).lstrip(' ,')}",
+                            warm.total_overhead_us(variant.name),
+                            best,
+                            warm.total_overhead_us(best),
+                            0.5,
+                        )
                     )
-                )
             for case in self.cases:
                 by_overhead = {name: warm.overhead_us(case.name, name) for name in peers}
                 fastest = min(by_overhead, key=by_overhead.__getitem__)
@@ -131,9 +132,12 @@ def table(figures: Figures) -> str:
         if figures.layers is not None:
             row.append(_fmt(figures.layers[contender.name].kb, 0))
         rows.append(row)
-        if contender.is_ours and figures.warm is not None and figures.warm.measured(OURS_QUIET):
-            quiet = [QUIET_LABEL, *(_fmt(figures.warm.overhead_us(case.name, OURS_QUIET)) for case in figures.cases)]
-            rows.append(quiet + [""] * (len(headers) - len(quiet)))
+        if contender.is_ours and figures.warm is not None:
+            warm = figures.warm
+            for variant in VARIANTS:
+                if warm.measured(variant.name):
+                    cells = [variant.label, *(_fmt(warm.overhead_us(c.name, variant.name)) for c in figures.cases)]
+                    rows.append(cells + [""] * (len(headers) - len(cells)))
     if figures.warm is not None:
         row = ["Flask alone, called directly (not overhead: its whole time)"]
         row += [_fmt(figures.warm.per_request_us(case.name, DIRECT)) for case in figures.cases]
@@ -194,6 +198,10 @@ def as_json(figures: Figures) -> dict[str, Any]:
     }
     if figures.warm is not None:
         warm = figures.warm
+
+        def timed(case: str) -> list[str]:  # every adapter and variant of this layer, not the direct call
+            return [name for name in warm.batches[case] if name != DIRECT]
+
         data["warm"] = {
             "requests_per_batch": warm.requests,
             "batches": warm.repeats,
@@ -201,10 +209,10 @@ def as_json(figures: Figures) -> dict[str, Any]:
                 case.name: {
                     "label": case.label,
                     "direct_us": warm.per_request_us(case.name, DIRECT),
-                    "handler_us": {c.name: warm.per_request_us(case.name, c.name) for c in figures.contenders},
-                    "overhead_us": {c.name: warm.overhead_us(case.name, c.name) for c in figures.contenders},
+                    "handler_us": {name: warm.per_request_us(case.name, name) for name in timed(case.name)},
+                    "overhead_us": {name: warm.overhead_us(case.name, name) for name in timed(case.name)},
                     "median_direct_us": warm.median_us(case.name, DIRECT),
-                    "median_handler_us": {c.name: warm.median_us(case.name, c.name) for c in figures.contenders},
+                    "median_handler_us": {name: warm.median_us(case.name, name) for name in timed(case.name)},
                     "batches_ns": warm.batches[case.name],
                 }
                 for case in figures.cases

@@ -14,7 +14,7 @@ from statistics import median
 from time import perf_counter_ns
 from typing import Any
 
-from .adapters import OURS_QUIET, Contender, Handler, quiet_handler
+from .adapters import OURS, VARIANTS, Contender, Handler, layer_finds_pybase64, pybase64_available
 from .events import Case, answer
 from .runtime import LambdaContext
 
@@ -76,12 +76,15 @@ def direct_call(app: Any, case: Case) -> Callable[[], tuple[int, bytes]]:
     return call
 
 
-def check_answers(app: Any, handlers: dict[str, Handler], cases: Iterable[Case]) -> None:
+def check_answers(
+    app: Any, handlers: dict[str, Handler], cases: Iterable[Case], setups: dict[str, Callable[[], None]] | None = None
+) -> None:
     """Every handler must answer every case with the status and body bytes of the direct call."""
     context = LambdaContext()
     for case in cases:
         expected = direct_call(app, case)()
         for name, handler in handlers.items():
+            _set_up(setups, name)
             event = case.event()
             got = answer(handler(event, context))
             if event != case.event():
@@ -94,7 +97,14 @@ def check_answers(app: Any, handlers: dict[str, Handler], cases: Iterable[Case])
                 )
 
 
-def _time_batch(call: Callable[[], object], requests: int) -> float:
+def _set_up(setups: dict[str, Callable[[], None]] | None, name: str) -> None:
+    if setups and name in setups:
+        setups[name]()
+
+
+def _time_batch(call: Callable[[], object], requests: int, setup: Callable[[], None] | None = None) -> float:
+    if setup is not None:
+        setup()
     gc.collect()
     started = perf_counter_ns()
     for _ in range(requests):
@@ -107,10 +117,17 @@ def measure_warm(
 ) -> WarmResult:
     """Per-request time of the fastest of `repeats` batches of `requests` calls, after a warm-up, for each."""
     handlers = {contender.name: contender.wrap(app) for contender in contenders}
+    setups: dict[str, Callable[[], None]] = {}
     if any(contender.is_ours for contender in contenders):
-        handlers[OURS_QUIET] = quiet_handler(app)
+        # The layer as shipped finds no pybase64, a variant may; the codec is switched before each batch.
+        setups[OURS] = lambda: layer_finds_pybase64(False)
+        for variant in VARIANTS:
+            if variant.pybase64 and not pybase64_available():
+                continue
+            handlers[variant.name] = variant.wrap(app)
+            setups[variant.name] = lambda found=variant.pybase64: layer_finds_pybase64(found)
     cases = list(cases)
-    check_answers(app, handlers, cases)
+    check_answers(app, handlers, cases, setups)
     context = LambdaContext()
     calls: dict[str, dict[str, Callable[[], object]]] = {}
     for case in cases:
@@ -121,12 +138,14 @@ def measure_warm(
     result = WarmResult(requests=requests, repeats=repeats)
     for case_name, by_contender in calls.items():
         result.batches[case_name] = {name: [] for name in by_contender}
-        for call in by_contender.values():
-            _time_batch(call, max(50, requests))
+        for name, call in by_contender.items():
+            _time_batch(call, max(50, requests), setups.get(name))
     for _ in range(repeats):
         for case_name, by_contender in calls.items():
             for name, call in by_contender.items():
-                result.batches[case_name][name].append(_time_batch(call, requests))
+                result.batches[case_name][name].append(_time_batch(call, requests, setups.get(name)))
+    if setups:
+        layer_finds_pybase64(None)
     return result
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cache, lru_cache
 from typing import Any
 
 from .errors import BadEventError
@@ -37,7 +38,7 @@ def request_body(body: str | None, is_base64: bool) -> bytes:
     if not is_base64:
         return body.encode()
     try:
-        return base64.b64decode(body, validate=True)
+        return _base64()[1](body, validate=True)
     except (binascii.Error, ValueError):
         raise BadEventError("isBase64Encoded is true but the body is not valid base64") from None
 
@@ -77,7 +78,25 @@ def response_body(headers: list[tuple[str, str]], body: bytes) -> tuple[str, boo
             return body.decode(), False
         except UnicodeDecodeError:
             pass
-    return base64.b64encode(body).decode("ascii"), True
+    return _base64()[0](body), True
+
+
+@cache
+def _base64() -> tuple[Callable[[bytes], str], Callable[..., bytes]]:
+    """`(encode, decode)`: pybase64's SIMD codec when the function ships it, else the standard library's.
+
+    Both give the same bytes and raise the same errors; pybase64 is about 30 times faster on large
+    bodies. Looked up at the first base64 body, so a function that never has one pays nothing at start.
+    """
+    try:
+        import pybase64
+    except ImportError:
+        return _b64encode, base64.b64decode
+    return pybase64.b64encode_as_string, pybase64.b64decode
+
+
+def _b64encode(body: bytes) -> str:
+    return binascii.b2a_base64(body, newline=False).decode("ascii")
 
 
 def folded_headers(headers: list[tuple[str, str]]) -> tuple[dict[str, str], list[str]]:

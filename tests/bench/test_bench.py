@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 
 from bench import ROOT
-from bench.adapters import CONTENDERS, OURS, OURS_QUIET, build_app
+from bench.adapters import CONTENDERS, OURS, VARIANTS, build_app, layer_finds_pybase64
 from bench.cold import measure_cold
 from bench.events import CASES, COLD_START_CASE, answer
 from bench.layer_size import measure_layer, zip_tree
 from bench.report import Figures, as_json, table, text
 from bench.runtime import LambdaContext
 from bench.warm import DIRECT, UnfairComparisonError, WarmResult, check_answers, direct_call, measure_warm
-from lambda_wsgi import Adapter
+from lambda_wsgi import Adapter, encoding
 
 OURS_CONTENDER = CONTENDERS[0]
 EXPECTED_STATUS = {"get_json": 200, "post_json": 201, "binary": 200, "many_headers": 200}
@@ -88,9 +88,10 @@ def test_an_adapter_that_changes_the_event_stops_the_comparison(app: Any) -> Non
 def test_warm_measurement_gives_positive_times_per_batch(app: Any) -> None:
     result = measure_warm(app, [OURS_CONTENDER], CASES, requests=5, repeats=2)
     assert set(result.batches) == {case.name for case in CASES}
-    assert result.measured(OURS_QUIET)  # this layer is also timed with its access line off
+    variants = [variant.name for variant in VARIANTS]
+    assert all(result.measured(name) for name in variants)  # access line off, pybase64 in the function
     for case in CASES:
-        for name in (DIRECT, OURS, OURS_QUIET):
+        for name in (DIRECT, OURS, *variants):
             batches = result.batches[case.name][name]
             assert len(batches) == 2
             assert all(0 < ns < 1e9 for ns in batches)
@@ -98,6 +99,21 @@ def test_warm_measurement_gives_positive_times_per_batch(app: Any) -> None:
         assert math.isfinite(result.overhead_us(case.name, OURS))
     total = sum(result.overhead_us(case.name, OURS) for case in CASES)
     assert result.total_overhead_us(OURS) == pytest.approx(total)
+
+
+def test_the_layer_is_timed_without_pybase64_unless_the_variant_ships_it() -> None:
+    import pybase64
+
+    try:
+        layer_finds_pybase64(True)
+        assert encoding._base64()[0] is pybase64.b64encode_as_string
+        layer_finds_pybase64(False)
+        assert encoding._base64()[0] is encoding._b64encode
+        with pytest.raises(ImportError):
+            import pybase64 as blocked  # noqa: F401
+    finally:
+        layer_finds_pybase64(None)
+    assert encoding._base64()[0] is pybase64.b64encode_as_string
 
 
 @pytest.mark.slow

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from lambda_wsgi import Adapter
+from lambda_wsgi import Adapter, encoding
 from lambda_wsgi.app_loader import app_for_blueprint
 from tests.conftest import lambda_context
 from tests.layer import sample_routes
@@ -21,6 +22,18 @@ Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 def adapter(monkeypatch: pytest.MonkeyPatch) -> Adapter:
     monkeypatch.setenv("FLASK_SECRET_KEY", "a-test-secret-key-of-enough-length")
     return Adapter(app_for_blueprint(sample_routes.routes, sample_routes.__name__))
+
+
+@pytest.fixture(params=["pybase64", "standard library"])
+def base64_codec(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Run a test with each codec the layer can use: pybase64 when the function ships it, else the stdlib's."""
+    if request.param == "pybase64":
+        import pybase64  # noqa: F401 (pinned for the tests: this must not quietly fall back)
+    else:
+        monkeypatch.setitem(sys.modules, "pybase64", None)  # what a function without pybase64 sees
+    encoding._base64.cache_clear()
+    yield request.param
+    encoding._base64.cache_clear()
 
 
 @pytest.fixture

@@ -113,7 +113,7 @@ def test_a_v2_event_without_request_context_gets_a_400(invoke: Invoke) -> None:
     assert json_body(result) == {"message": "a payload 2.0 event needs requestContext.http"}
 
 
-def test_invalid_base64_gets_a_400(invoke: Invoke) -> None:
+def test_invalid_base64_gets_a_400(invoke: Invoke, base64_codec: str) -> None:
     result = invoke(load_event("malformed_v2_bad_base64"))
     assert result["statusCode"] == 400
     assert "base64" in json_body(result)["message"]

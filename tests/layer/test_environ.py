@@ -106,7 +106,7 @@ def test_a_chunked_upload_arrives_whole(invoke: Invoke) -> None:
         ("", b""),
     ],
 )
-def test_body_bytes_are_exact(invoke: Invoke, body: str | bytes | None, expected: bytes) -> None:
+def test_body_bytes_are_exact(invoke: Invoke, base64_codec: str, body: str | bytes | None, expected: bytes) -> None:
     seen = echo(invoke, method="POST", path="/echo", body=body)
     assert base64.b64decode(seen["body"]) == expected
 
@@ -117,7 +117,7 @@ def test_a_missing_body_key_is_an_empty_body(invoke: Invoke) -> None:
     assert base64.b64decode(json_body(invoke(event))["body"]) == b""
 
 
-def test_five_mib_body_arrives_intact(invoke: Invoke) -> None:
+def test_five_mib_body_arrives_intact(invoke: Invoke, base64_codec: str) -> None:
     payload = bytes(range(256)) * (5 * 1024 * 4)
     assert len(payload) == 5 * 1024 * 1024
     seen = json_body(invoke(http_event(method="POST", path="/digest", body=payload)))

@@ -78,14 +78,14 @@ def test_utf8_text_bodies_travel_as_text(invoke: Invoke, content_type: str) -> N
     ],
 )
 def test_binary_bodies_travel_as_exact_base64(
-    invoke: Invoke, content_type: str, encoding: str | None, body: bytes
+    invoke: Invoke, base64_codec: str, content_type: str, encoding: str | None, body: bytes
 ) -> None:
     result = typed(invoke, body, content_type, encoding)
     assert result["isBase64Encoded"] is True
     assert base64.b64decode(result["body"]) == body
 
 
-def test_send_file_download_is_exact(invoke: Invoke) -> None:
+def test_send_file_download_is_exact(invoke: Invoke, base64_codec: str) -> None:
     result = invoke(http_event(path="/binary"))
     assert result["headers"]["Content-Type"] == "image/png"
     assert body_bytes(result) == sample_routes.PNG

@@ -1,0 +1,68 @@
+"""Body encoding: both base64 codecs give the exact bytes and refuse the same bad input."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import subprocess
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lambda_wsgi import encoding
+from lambda_wsgi.errors import BadEventError
+from tests.conftest import LAYER_DIR
+
+PNG = [("Content-Type", "image/png")]
+# One codec per test run, not per example: the fixture's state is meant to last the whole test.
+per_test_codec = settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def test_the_codec_is_pybase64_when_importable_else_the_standard_librarys(base64_codec: str) -> None:
+    if base64_codec == "pybase64":
+        import pybase64
+
+        assert encoding._base64() == (pybase64.b64encode_as_string, pybase64.b64decode)
+    else:
+        assert encoding._base64() == (encoding._b64encode, base64.b64decode)
+
+
+@per_test_codec
+@given(body=st.binary(max_size=4096))
+def test_binary_bodies_encode_to_the_standard_base64(base64_codec: str, body: bytes) -> None:
+    text, is_base64 = encoding.response_body(PNG, body)
+    assert (text, is_base64) == ((base64.b64encode(body).decode(), True) if body else ("", False))
+
+
+@per_test_codec
+@given(body=st.binary(max_size=4096))
+def test_base64_request_bodies_decode_to_the_exact_bytes(base64_codec: str, body: bytes) -> None:
+    assert encoding.request_body(base64.b64encode(body).decode(), True) == body
+
+
+@per_test_codec
+@given(text=st.text(alphabet="ABCab09+/=-_ \n\té\x00", max_size=16))
+def test_both_codecs_accept_and_refuse_the_same_bodies(base64_codec: str, text: str) -> None:
+    try:
+        expected: bytes | None = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        expected = None
+    if expected is None:
+        with pytest.raises(BadEventError, match="not valid base64"):
+            encoding.request_body(text, True)
+    else:
+        assert encoding.request_body(text, True) == expected
+
+
+def test_pybase64_is_imported_at_the_first_base64_body_not_at_start() -> None:
+    script = (
+        f"import sys; sys.path.insert(0, {str(LAYER_DIR)!r})\n"
+        "from lambda_wsgi import encoding\n"
+        "assert 'pybase64' not in sys.modules, 'imported at start'\n"
+        "encoding.response_body([('Content-Type', 'image/png')], b'\\x89PNG')\n"
+        "assert 'pybase64' in sys.modules, 'not used for a binary body'\n"
+    )
+    completed = subprocess.run([sys.executable, "-I", "-c", script], capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stderr
