@@ -11,6 +11,7 @@ import hashlib
 import importlib.util
 import os
 import py_compile
+import re
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYER_DIR = ROOT / "python-lambda-layer"
 LAYER_REQUIREMENTS = ROOT / "requirements" / "layer.txt"
 FUNCTION_DIR = ROOT / "api"
+FUNCTION_REQUIREMENTS = "requirements.txt"  # beside routes.py: the function's own third-party packages
 DIST_DIR = ROOT / "dist"
 
 PYTHON_VERSION = "3.13"
@@ -149,9 +151,11 @@ def pip_platforms(arch: str) -> list[str]:
     return [f"manylinux_2_{minor}_{machine}" for minor in GLIBC_MINORS] + [f"manylinux2014_{machine}"]
 
 
-def _pip_install(requirements: Path, target: Path, arch: str) -> None:
+def _pip_install(requirements: Path, target: Path, arch: str, constraints: Path | None = None) -> None:
     command = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--quiet"]
     command += ["--target", str(target), "--requirement", str(requirements), "--no-compile"]
+    if constraints is not None:
+        command += ["--constraint", str(constraints)]
     command += ["--only-binary=:all:", "--implementation", "cp", "--python-version", PYTHON_VERSION]
     for platform in pip_platforms(arch):
         command += ["--platform", platform]
@@ -207,9 +211,63 @@ def _walk(directory: Path) -> Iterator[tuple[str, Path]]:
 # --- the function ----------------------------------------------------------------------------------------
 
 
-def build_function(out: Path, function_dir: Path = FUNCTION_DIR) -> Built:
-    """`routes.py`, the modules of `function_dir` it imports (transitively) and the data files they name."""
-    return write_zip(out, function_files(function_dir))
+def build_function(
+    out: Path, function_dir: Path = FUNCTION_DIR, arch: str = "arm64", layer_requirements: Path = LAYER_REQUIREMENTS
+) -> Built:
+    """`routes.py`, the modules of `function_dir` it imports (transitively) and the data files they name, and
+    the packages its `requirements.txt` lists, installed for Lambda's Python and `arch` (see `_dependencies`)."""
+    files = function_files(function_dir)
+    requirements = function_dir / FUNCTION_REQUIREMENTS
+    if not requirements.is_file():
+        return write_zip(out, files)
+    own = {_top_level(name) for name in files}
+    with tempfile.TemporaryDirectory(prefix="function-") as target:
+        for name, path in _dependencies(requirements, Path(target), arch, layer_requirements):
+            if _top_level(name) in own:
+                raise PackageError(
+                    f"{display(requirements)} installs {name}, which clashes with the function's own "
+                    f"{_top_level(name)}: rename the module"
+                )
+            files[name] = path
+        return write_zip(out, files)
+
+
+def _dependencies(requirements: Path, target: Path, arch: str, layer_requirements: Path) -> Iterator[tuple[str, Path]]:
+    """What the function's requirements install, minus the distributions the layer already ships.
+
+    The layer's pins constrain the install, so a package that needs Flask gets the layer's Flask, found on
+    /opt/python at run time, instead of a second copy in the function that would shadow it.
+    """
+    _pip_install(requirements, target, arch, constraints=layer_requirements)
+    shipped = _pinned_names(layer_requirements)
+    left_out: set[str] = set()
+    for record in target.glob("*.dist-info/RECORD"):
+        if _normalise(record.parent.name.split("-")[0]) in shipped:
+            left_out.update(line.split(",")[0] for line in record.read_text().splitlines() if line)
+    for name, path in _installed_files(target):
+        if name not in left_out:
+            yield name, path
+
+
+def _pinned_names(requirements: Path) -> set[str]:
+    """The normalised distribution names a requirements file pins."""
+    names = set()
+    for line in requirements.read_text().splitlines():
+        requirement = line.split("#")[0].strip()
+        if requirement and not requirement.startswith("-"):
+            names.add(_normalise(re.split(r"[\s=<>!~;\[]", requirement, maxsplit=1)[0]))
+    return names
+
+
+def _normalise(distribution: str) -> str:
+    """A distribution name as packaging compares them (PEP 503): `Flask_Cors` is `flask-cors`."""
+    return re.sub(r"[-_.]+", "-", distribution).lower()
+
+
+def _top_level(name: str) -> str:
+    """The importable name a zip entry belongs to: `shop/cart.py` -> `shop`, `helpers.py` -> `helpers`."""
+    first, slash, _ = name.partition("/")
+    return first if slash else first.split(".")[0]
 
 
 def function_files(function_dir: Path) -> dict[str, Path]:
@@ -350,7 +408,7 @@ def main(argv: Iterable[str] | None = None) -> int:
                 f"packaging needs Python {PYTHON_VERSION} (the Lambda runtime's version), but runs on "
                 f"{sys.version.split()[0]} ({sys.executable}); use ./build.sh package"
             )
-        function = build_function(args.out_dir / "function.zip", args.function_dir)
+        function = build_function(args.out_dir / "function.zip", args.function_dir, args.arch, args.requirements)
         layer = build_layer(
             args.out_dir / "layer.zip", args.arch, requirements=args.requirements, bytecode=args.bytecode
         )

@@ -220,3 +220,53 @@ def test_bytecode_builds_are_reproducible_and_are_what_python_loads(tmp_path: Pa
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+def _function_with_requirements(tmp_path: Path, routes: str, requirements: str) -> Path:
+    function_dir = tmp_path / "function"
+    function_dir.mkdir()
+    (function_dir / "routes.py").write_text(routes)
+    (function_dir / "requirements.txt").write_text(requirements)
+    return function_dir
+
+
+def test_the_functions_requirements_are_installed_for_lambda_beside_its_code(tmp_path: Path) -> None:
+    function_dir = _function_with_requirements(
+        tmp_path, "import pybase64\nfrom flask_cors import CORS\n", "pybase64==1.5.1\nflask-cors==6.0.5\n"
+    )
+    names = _names(package.build_function(tmp_path / "function.zip", function_dir, "arm64").path)
+    assert "routes.py" in names
+    assert "pybase64/_pybase64.cpython-313-aarch64-linux-gnu.so" in names  # built for Lambda's arm64
+    assert {"flask_cors/__init__.py", "pybase64-1.5.1.dist-info/METADATA"} <= set(names)
+    # flask-cors needs Flask and Werkzeug: the layer has them, so the function does not ship a second copy.
+    assert not [name for name in names if name.lower().startswith(("flask/", "flask-", "werkzeug"))]
+    assert not [name for name in names if name.startswith("bin/") or name.endswith((".pyi", ".pyc", "/RECORD"))]
+    assert "requirements.txt" not in names
+
+
+def test_a_requirement_that_clashes_with_the_functions_own_module_is_refused(tmp_path: Path) -> None:
+    function_dir = _function_with_requirements(tmp_path, "import pybase64\n", "pybase64==1.5.1\n")
+    (function_dir / "pybase64.py").write_text("")
+    with pytest.raises(package.PackageError, match="clashes with the function's own pybase64"):
+        package.build_function(tmp_path / "function.zip", function_dir, "arm64")
+
+
+def test_the_layer_uses_pybase64_that_the_function_ships(tmp_path: Path) -> None:
+    """As on Lambda: the function's zip at /var/task, the layer's under /opt/python, both on sys.path."""
+    arch = package.host_architecture()
+    function_dir = _function_with_requirements(tmp_path, "import pybase64\n", "pybase64==1.5.1\n")
+    task, opt = tmp_path / "task", tmp_path / "opt"
+    with zipfile.ZipFile(package.build_function(tmp_path / "function.zip", function_dir, arch).path) as archive:
+        archive.extractall(task)
+    with zipfile.ZipFile(package.build_layer(tmp_path / "layer.zip", arch).path) as archive:
+        archive.extractall(opt)
+    script = (
+        f"import sys; sys.path[0:0] = [{str(task)!r}, {str(opt / 'python')!r}]\n"
+        "from lambda_wsgi import encoding\n"
+        "text, is_base64 = encoding.response_body([('Content-Type', 'image/png')], bytes(range(256)))\n"
+        "import pybase64\n"
+        "assert is_base64 and encoding._base64()[0] is pybase64.b64encode_as_string\n"
+        "assert pybase64.__file__.startswith(sys.path[0]), pybase64.__file__\n"
+    )
+    completed = subprocess.run([sys.executable, "-I", "-S", "-c", script], capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stderr

@@ -185,7 +185,7 @@ def _zips(args: argparse.Namespace, root: Path, output: Output) -> tuple[Path, P
     try:
         function_zip = args.function_zip
         if function_zip is None:
-            built = package.build_function(root / "function.zip", args.function_dir)
+            built = package.build_function(root / "function.zip", args.function_dir, package.host_architecture())
             function_zip = built.path
             output.say(f"Built the function: {built.files} files from {package.display(args.function_dir)}")
         layer_zip = args.layer_zip

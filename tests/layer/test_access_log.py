@@ -1,0 +1,57 @@
+"""The access line's text is exactly the JSON of its fields, whatever the request put in them."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lambda_wsgi.access_log import log_access
+
+
+@given(
+    request_id=st.text(),
+    method=st.text(),
+    path=st.text(),
+    status=st.integers(100, 599),
+    seconds=st.floats(0, 900),
+    cold_start=st.booleans(),
+)
+def test_the_text_is_the_json_of_the_fields(
+    *, request_id: str, method: str, path: str, status: int, seconds: float, cold_start: bool
+) -> None:
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("lambda_wsgi")
+    logger.addHandler(handler)
+    try:
+        log_access(
+            request_id=request_id,
+            source="http-api-v2",
+            method=method,
+            path=path,
+            status=status,
+            started=1.0,
+            ended=1.0 + seconds,
+            cold_start=cold_start,
+        )
+    finally:
+        logger.removeHandler(handler)
+    (record,) = records
+    line = record.msg
+    assert isinstance(line, dict)
+    assert record.getMessage() == json.dumps(line, separators=(",", ":"))
+    assert json.loads(record.getMessage()) == {
+        "type": "access",
+        "requestId": request_id,
+        "source": "http-api-v2",
+        "method": method,
+        "path": path,
+        "status": status,
+        "durationMs": pytest.approx(seconds * 1000, abs=0.001),
+        "coldStart": cold_start,
+    }
