@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import ast
+import csv
+import email.parser
 import hashlib
 import importlib.util
 import os
@@ -40,7 +42,8 @@ _DIST_INFO_KEPT = ("METADATA", "entry_points.txt")
 _LICENCE_PREFIXES = ("LICENSE", "LICENCE", "COPYING", "NOTICE", "AUTHORS")
 # Build inputs and type-checker files: nothing imports them at run time.
 _BUILD_SUFFIXES = (".pyc", ".pyo", ".c", ".h", ".cpp", ".pyx", ".pxd", ".pyi")
-_SKIPPED_DIRS = frozenset({"__pycache__", "tests", "test"})
+_CACHE_DIRS = frozenset({"__pycache__"})
+_SKIPPED_DIRS = _CACHE_DIRS | {"tests", "test"}
 # Werkzeug's interactive debugger (a browser console that runs code) only runs under `flask run --debug`;
 # on Lambda it is dead weight, and code that must never be reachable in production.
 _DEVELOPMENT_ONLY = ("werkzeug/debug/",)
@@ -173,9 +176,13 @@ def _pip_install(requirements: Path, target: Path, arch: str, constraints: Path 
         )
 
 
-def _installed_files(target: Path) -> Iterator[tuple[str, Path]]:
-    """What pip installed that the runtime uses: no scripts, caches, build inputs or install bookkeeping."""
-    for name, path in _walk(target):
+def _installed_files(target: Path, *, trimmed: bool = True) -> Iterator[tuple[str, Path]]:
+    """What pip installed that the runtime uses: no scripts, caches or install bookkeeping.
+
+    `trimmed` (the layer's known Flask stack) also leaves out tests, build inputs and type stubs; a function's
+    own dependencies may need any of their files at run time, so they keep them.
+    """
+    for name, path in _walk(target, skipped=_SKIPPED_DIRS if trimmed else _CACHE_DIRS):
         top, _, rest = name.partition("/")
         if top == "bin":
             continue  # console scripts: their first line names this machine's interpreter
@@ -183,9 +190,13 @@ def _installed_files(target: Path) -> Iterator[tuple[str, Path]]:
             if rest in _DIST_INFO_KEPT or _is_licence(rest):
                 yield name, path
             continue
-        if name.endswith(_BUILD_SUFFIXES) or path.name == "py.typed" or name.startswith(_DEVELOPMENT_ONLY):
+        if name.endswith((".pyc", ".pyo")) or (trimmed and _trimmed_away(name)):
             continue
         yield name, path
+
+
+def _trimmed_away(name: str) -> bool:
+    return name.endswith(_BUILD_SUFFIXES) or name.endswith("/py.typed") or name.startswith(_DEVELOPMENT_ONLY)
 
 
 def _is_licence(name: str) -> bool:
@@ -198,10 +209,10 @@ def _source_files(directory: Path) -> Iterator[tuple[str, Path]]:
             yield name, path
 
 
-def _walk(directory: Path) -> Iterator[tuple[str, Path]]:
-    """Files under `directory` as (posix name, path), skipping caches and test folders."""
+def _walk(directory: Path, skipped: frozenset[str] = _SKIPPED_DIRS) -> Iterator[tuple[str, Path]]:
+    """Files under `directory` as (posix name, path), skipping hidden folders and `skipped` (caches, tests)."""
     for folder, dirs, files in os.walk(directory):
-        dirs[:] = [name for name in dirs if name not in _SKIPPED_DIRS and not name.startswith(".")]
+        dirs[:] = [name for name in dirs if name not in skipped and not name.startswith(".")]
         for file in files:
             path = Path(folder, file)
             if path.is_file():
@@ -212,56 +223,79 @@ def _walk(directory: Path) -> Iterator[tuple[str, Path]]:
 
 
 def build_function(
-    out: Path, function_dir: Path = FUNCTION_DIR, arch: str = "arm64", layer_requirements: Path = LAYER_REQUIREMENTS
+    out: Path, function_dir: Path = FUNCTION_DIR, arch: str = "arm64", layer: Path | None = None
 ) -> Built:
     """`routes.py`, the modules of `function_dir` it imports (transitively) and the data files they name, and
-    the packages its `requirements.txt` lists, installed for Lambda's Python and `arch` (see `_dependencies`)."""
+    the packages its `requirements.txt` lists, installed for Lambda's Python and `arch` to run beside `layer`
+    (the layer's zip, needed only then: see `_dependencies`)."""
     files = function_files(function_dir)
     requirements = function_dir / FUNCTION_REQUIREMENTS
     if not requirements.is_file():
         return write_zip(out, files)
-    own = {_top_level(name) for name in files}
-    with tempfile.TemporaryDirectory(prefix="function-") as target:
-        for name, path in _dependencies(requirements, Path(target), arch, layer_requirements):
-            if _top_level(name) in own:
-                raise PackageError(
-                    f"{display(requirements)} installs {name}, which clashes with the function's own "
-                    f"{_top_level(name)}: rename the module"
-                )
-            files[name] = path
+    if layer is None or not layer.is_file():
+        raise PackageError(f"{display(requirements)} needs the layer's zip, to install against what it holds")
+    with tempfile.TemporaryDirectory(prefix="function-") as work:
+        files.update(_dependencies(requirements, arch, layer, _importable(files), Path(work)))
         return write_zip(out, files)
 
 
-def _dependencies(requirements: Path, target: Path, arch: str, layer_requirements: Path) -> Iterator[tuple[str, Path]]:
-    """What the function's requirements install, minus the distributions the layer already ships.
+def _dependencies(requirements: Path, arch: str, layer: Path, own: set[str], work: Path) -> dict[str, Path]:
+    """What the function's requirements install, minus the distributions the layer already holds.
 
-    The layer's pins constrain the install, so a package that needs Flask gets the layer's Flask, found on
-    /opt/python at run time, instead of a second copy in the function that would shadow it.
+    The layer's exact versions constrain the install, so a package that needs Flask gets the layer's Flask,
+    found on /opt/python at run time, instead of a second copy that would shadow it from /var/task.
     """
-    _pip_install(requirements, target, arch, constraints=layer_requirements)
-    shipped = _pinned_names(layer_requirements)
+    distributions, layer_names = _layer_contents(layer)
+    target, constraints = work / "target", work / "constraints.txt"
+    constraints.write_text("".join(f"{name}=={version}\n" for name, version in sorted(distributions.items())))
+    _pip_install(requirements, target, arch, constraints=constraints)
     left_out: set[str] = set()
     for record in target.glob("*.dist-info/RECORD"):
-        if _normalise(record.parent.name.split("-")[0]) in shipped:
-            left_out.update(line.split(",")[0] for line in record.read_text().splitlines() if line)
-    for name, path in _installed_files(target):
-        if name not in left_out:
-            yield name, path
+        if _normalise(_metadata(record.with_name("METADATA").read_text())[0]) in distributions:
+            with record.open(newline="") as rows:
+                left_out.update(row[0] for row in csv.reader(rows) if row)
+    installed: dict[str, Path] = {}
+    for name, path in _installed_files(target, trimmed=False):
+        if name in left_out:
+            continue
+        top = _top_level(name)
+        if top in own or top in layer_names:
+            whose = "the function's own" if top in own else "the layer's"
+            raise PackageError(f"{display(requirements)} installs {name}, which would shadow {whose} {top}")
+        installed[name] = path
+    return installed
 
 
-def _pinned_names(requirements: Path) -> set[str]:
-    """The normalised distribution names a requirements file pins."""
-    names = set()
-    for line in requirements.read_text().splitlines():
-        requirement = line.split("#")[0].strip()
-        if requirement and not requirement.startswith("-"):
-            names.add(_normalise(re.split(r"[\s=<>!~;\[]", requirement, maxsplit=1)[0]))
-    return names
+def _layer_contents(layer: Path) -> tuple[dict[str, str], set[str]]:
+    """The layer's distributions (normalised name -> version) and its top-level importable names."""
+    distributions: dict[str, str] = {}
+    names: set[str] = set()
+    with zipfile.ZipFile(layer) as archive:
+        for entry in archive.namelist():
+            inside = entry.removeprefix("python/")
+            top = _top_level(inside)
+            if inside.endswith(".dist-info/METADATA") and inside.count("/") == 1:
+                name, version = _metadata(archive.read(entry).decode())
+                distributions[_normalise(name)] = version
+            elif not top.endswith(".dist-info"):
+                names.add(top)
+    return distributions, names
+
+
+def _metadata(text: str) -> tuple[str, str]:
+    """`(Name, Version)` from a distribution's METADATA."""
+    headers = email.parser.HeaderParser().parsestr(text)
+    return headers["Name"], headers["Version"]
 
 
 def _normalise(distribution: str) -> str:
     """A distribution name as packaging compares them (PEP 503): `Flask_Cors` is `flask-cors`."""
     return re.sub(r"[-_.]+", "-", distribution).lower()
+
+
+def _importable(files: dict[str, Path]) -> set[str]:
+    """The top-level names the function's own files can be imported by (packages and modules, not data)."""
+    return {_top_level(name) for name in files if "/" in name or name.endswith(".py")}
 
 
 def _top_level(name: str) -> str:
@@ -361,13 +395,18 @@ def write_zip(out: Path, entries: dict[str, Path], comment: bytes = b"") -> Buil
                 info = zipfile.ZipInfo(name, ZIP_TIMESTAMP)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.create_system = 3  # Unix, so the mode bits below are read as such
-                info.external_attr = FILE_MODE << 16
+                info.external_attr = _mode(entries[name]) << 16
                 archive.writestr(info, entries[name].read_bytes(), compresslevel=9)
             archive.comment = comment
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
     return Built(out, len(entries), out.stat().st_size)
+
+
+def _mode(path: Path) -> int:
+    """0644, or 0755 for a file pip left executable (a bundled program a package runs)."""
+    return FILE_MODE | 0o111 if path.stat().st_mode & 0o100 else FILE_MODE
 
 
 def display(path: Path) -> str:
@@ -408,10 +447,11 @@ def main(argv: Iterable[str] | None = None) -> int:
                 f"packaging needs Python {PYTHON_VERSION} (the Lambda runtime's version), but runs on "
                 f"{sys.version.split()[0]} ({sys.executable}); use ./build.sh package"
             )
-        function = build_function(args.out_dir / "function.zip", args.function_dir, args.arch, args.requirements)
+        function_files(args.function_dir)  # a function that can't be built fails before the slow layer build
         layer = build_layer(
             args.out_dir / "layer.zip", args.arch, requirements=args.requirements, bytecode=args.bytecode
         )
+        function = build_function(args.out_dir / "function.zip", args.function_dir, args.arch, layer.path)
     except PackageError as error:
         print(f"package: error: {error}", file=sys.stderr)
         return 1

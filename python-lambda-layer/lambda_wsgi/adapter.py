@@ -19,7 +19,7 @@ from .sources import DEFAULT_SOURCE, find_source
 from .wsgi_call import WSGIApp, call_app
 
 if TYPE_CHECKING:
-    from .sources.base import Result
+    from .sources.base import EventSource, Result
 
 logger = logging.getLogger("lambda_wsgi")
 # Lambda's synchronous response payload: at most 6 MiB of JSON, as the runtime encodes it (UTF-8).
@@ -56,29 +56,17 @@ class Adapter:
         else:
             method, path = request.method, _readable(request.script_name + request.path_info)
             response = self._call_app(environ, method, path, request_id)
+        result = _result(source, response, event, method=method, path=path, request_id=request_id)
         if self.access_log:
             log_access(
                 request_id=request_id,
                 source=source.name,
                 method=method,
                 path=path,
-                status=response.status,
+                status=result["statusCode"],
                 started=started,
                 ended=perf_counter(),
                 cold_start=cold_start,
-            )
-        result = source.result(response, event)
-        if _too_large(result):
-            # Lambda would refuse the payload and API Gateway answer a bare 502: say why instead.
-            logger.error(
-                "the response to %s %s (request id %s) has a %d-character body, over Lambda's 6 MB payload limit",
-                method,
-                path,
-                request_id,
-                len(result["body"]),
-            )
-            result = source.result(
-                json_error(500, "Internal Server Error", "response too large for Lambda", requestId=request_id), event
             )
         return result
 
@@ -87,7 +75,36 @@ class Adapter:
             return call_app(self.app, environ)
         except Exception:
             logger.exception("unhandled exception while serving %s %s (request id %s)", method, path, request_id)
-            return json_error(500, "Internal Server Error", "Internal Server Error", requestId=request_id)
+            return _internal_error(request_id)
+
+
+def _result(
+    source: EventSource, response: HttpResponse, event: Any, *, method: str, path: str, request_id: str
+) -> Result:
+    """The result in the source's format; a 500 instead when the app's answer can't be, or is too large."""
+    try:
+        result = source.result(response, event)
+    except Exception:
+        # Headers no WSGI server would accept (a name that is not a string...): the app's fault, told as such.
+        logger.exception("the app's response to %s %s (request id %s) cannot be encoded", method, path, request_id)
+        return source.result(_internal_error(request_id), event)
+    if _too_large(result):
+        # Lambda would refuse the payload and API Gateway answer a bare 502: say why instead.
+        logger.error(
+            "the response to %s %s (request id %s) has a %d-character body, over Lambda's 6 MB payload limit",
+            method,
+            path,
+            request_id,
+            len(result["body"]),
+        )
+        return source.result(
+            json_error(500, "Internal Server Error", "response too large for Lambda", requestId=request_id), event
+        )
+    return result
+
+
+def _internal_error(request_id: str) -> HttpResponse:
+    return json_error(500, "Internal Server Error", "Internal Server Error", requestId=request_id)
 
 
 def _too_large(result: Result) -> bool:

@@ -89,10 +89,10 @@ def _base64() -> tuple[Callable[[bytes], str], Callable[..., bytes]]:
     bodies. Looked up at the first base64 body, so a function that never has one pays nothing at start.
     """
     try:
-        import pybase64
-    except ImportError:
+        from pybase64 import b64decode, b64encode_as_string
+    except ImportError:  # also a module of that name without these functions
         return _b64encode, base64.b64decode
-    return pybase64.b64encode_as_string, pybase64.b64decode
+    return b64encode_as_string, b64decode
 
 
 def _b64encode(body: bytes) -> str:

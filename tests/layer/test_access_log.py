@@ -55,3 +55,37 @@ def test_the_text_is_the_json_of_the_fields(
         "durationMs": pytest.approx(seconds * 1000, abs=0.001),
         "coldStart": cold_start,
     }
+
+
+def test_a_logging_filter_that_edits_the_line_is_honoured_in_the_text() -> None:
+    """Filters (redaction, enrichment) run before formatting: the plain-text line shows their edits."""
+
+    def redact(record: logging.LogRecord) -> bool:
+        assert isinstance(record.msg, dict)
+        record.msg["path"] = "/users/<redacted>"
+        record.msg["tenant"] = "acme"
+        return True
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    handler.addFilter(redact)
+    logger = logging.getLogger("lambda_wsgi")
+    logger.addHandler(handler)
+    try:
+        log_access(
+            request_id="r",
+            source="http-api-v2",
+            method="GET",
+            path="/users/ada@example.com",
+            status=200,
+            started=0.0,
+            ended=0.001,
+            cold_start=False,
+        )
+    finally:
+        logger.removeHandler(handler)
+    text = records[0].getMessage()
+    assert "ada@example.com" not in text
+    assert json.loads(text)["path"] == "/users/<redacted>"
+    assert json.loads(text)["tenant"] == "acme"

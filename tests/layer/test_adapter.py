@@ -184,6 +184,22 @@ def test_a_response_over_lambdas_payload_limit_is_a_clear_500(caplog: pytest.Log
     assert any("over Lambda's 6 MB payload limit" in record.getMessage() for record in caplog.records)
 
 
+@pytest.mark.parametrize("fixture", ["http_api_v2", "rest_api_v1", "alb_multi"])
+def test_headers_no_wsgi_server_would_accept_become_a_json_500(fixture: str, caplog: pytest.LogCaptureFixture) -> None:
+    def odd(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [(42, "not a header name")])
+        return [b"fine"]
+
+    caplog.set_level(logging.INFO, logger="lambda_wsgi")
+    result = dict(Adapter(odd)(load_event(fixture), lambda_context("req-odd")))
+    assert result["statusCode"] == 500
+    assert json_body(result) == {"message": "Internal Server Error", "requestId": "req-odd"}
+    assert any(
+        record.levelno == logging.ERROR and "cannot be encoded" in record.getMessage() for record in caplog.records
+    )
+    assert [line["status"] for line in access_lines(caplog)] == [500]  # the line tells what the client got
+
+
 def test_a_response_just_under_the_limit_passes() -> None:
     def big(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         start_response("200 OK", [("Content-Type", "application/octet-stream")])

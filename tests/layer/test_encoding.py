@@ -6,6 +6,7 @@ import base64
 import binascii
 import subprocess
 import sys
+import types
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -27,6 +28,15 @@ def test_the_codec_is_pybase64_when_importable_else_the_standard_librarys(base64
         assert encoding._base64() == (pybase64.b64encode_as_string, pybase64.b64decode)
     else:
         assert encoding._base64() == (encoding._b64encode, base64.b64decode)
+
+
+def test_a_module_named_pybase64_without_its_functions_is_passed_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pybase64", types.ModuleType("pybase64"))  # e.g. the function's own file
+    encoding._base64.cache_clear()
+    try:
+        assert encoding.response_body(PNG, b"\x89PNG") == ("iVBORw==", True)
+    finally:
+        encoding._base64.cache_clear()
 
 
 @per_test_codec

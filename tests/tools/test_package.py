@@ -78,7 +78,9 @@ def test_entries_are_sorted_with_fixed_timestamps_and_modes(builds: list[tuple[P
             infos = archive.infolist()
         assert [info.filename for info in infos] == sorted(info.filename for info in infos)
         assert {info.date_time for info in infos} == {(1980, 1, 1, 0, 0, 0)}
-        assert {info.external_attr >> 16 for info in infos} == {0o100644}
+        modes = {info.filename: info.external_attr >> 16 for info in infos}
+        assert set(modes.values()) <= {0o100644, 0o100755}  # 0755 only where pip left a file executable
+        assert {mode for filename, mode in modes.items() if not filename.endswith(".so")} == {0o100644}
         assert not any(info.is_dir() for info in infos)
 
 
@@ -182,7 +184,7 @@ def test_pip_failing_fails_loudly_and_leaves_no_layer(tmp_path: Path) -> None:
     assert "package: error: pip could not install" in completed.stderr
     assert "this is not a requirement" in completed.stderr
     assert not (out / "layer.zip").exists()
-    assert not [path for path in out.iterdir() if "partial" in path.name]
+    assert not out.exists() or not [path for path in out.iterdir() if "partial" in path.name]
 
 
 def test_an_unchanged_layer_is_reused_when_asked(builds: list[tuple[Path, str]]) -> None:
@@ -230,24 +232,88 @@ def _function_with_requirements(tmp_path: Path, routes: str, requirements: str) 
     return function_dir
 
 
-def test_the_functions_requirements_are_installed_for_lambda_beside_its_code(tmp_path: Path) -> None:
+def _wheel(folder: Path, name: str, files: dict[str, tuple[str, int]]) -> Path:
+    """A pure-Python wheel `name` 1.0 holding `files` (path -> (text, mode)), as a build backend writes it."""
+    dist_info = f"{name}-1.0.dist-info"
+    contents = {
+        **files,
+        f"{dist_info}/METADATA": (f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n", 0o644),
+        f"{dist_info}/WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+            0o644,
+        ),
+    }
+    record = "".join(f"{path},,\n" for path in contents) + f"{dist_info}/RECORD,,\n"
+    wheel = folder / f"{name}-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, (text, mode) in {**contents, f"{dist_info}/RECORD": (record, 0o644)}.items():
+            info = zipfile.ZipInfo(path)
+            info.external_attr = (0o100000 | mode) << 16
+            archive.writestr(info, text)
+    return wheel
+
+
+def test_the_functions_requirements_are_installed_for_lambda_beside_its_code(
+    builds: list[tuple[Path, str]], tmp_path: Path
+) -> None:
     function_dir = _function_with_requirements(
         tmp_path, "import pybase64\nfrom flask_cors import CORS\n", "pybase64==1.5.1\nflask-cors==6.0.5\n"
     )
-    names = _names(package.build_function(tmp_path / "function.zip", function_dir, "arm64").path)
+    layer = builds[0][0] / "layer.zip"  # arm64
+    names = _names(package.build_function(tmp_path / "function.zip", function_dir, "arm64", layer).path)
     assert "routes.py" in names
     assert "pybase64/_pybase64.cpython-313-aarch64-linux-gnu.so" in names  # built for Lambda's arm64
     assert {"flask_cors/__init__.py", "pybase64-1.5.1.dist-info/METADATA"} <= set(names)
     # flask-cors needs Flask and Werkzeug: the layer has them, so the function does not ship a second copy.
     assert not [name for name in names if name.lower().startswith(("flask/", "flask-", "werkzeug"))]
-    assert not [name for name in names if name.startswith("bin/") or name.endswith((".pyi", ".pyc", "/RECORD"))]
+    assert not [name for name in names if name.startswith("bin/") or name.endswith((".pyc", "/RECORD"))]
     assert "requirements.txt" not in names
 
 
-def test_a_requirement_that_clashes_with_the_functions_own_module_is_refused(tmp_path: Path) -> None:
-    function_dir = _function_with_requirements(tmp_path, "import pybase64\n", "pybase64==1.5.1\n")
-    (function_dir / "pybase64.py").write_text("")
-    with pytest.raises(package.PackageError, match="clashes with the function's own pybase64"):
+def test_a_dependency_keeps_every_file_it_may_run_and_its_executable_bits(
+    builds: list[tuple[Path, str]], tmp_path: Path
+) -> None:
+    wheel = _wheel(
+        tmp_path,
+        "toolbox",
+        {
+            "toolbox/__init__.py": ("", 0o644),
+            "toolbox/helper": ("#!/bin/sh\necho hi\n", 0o755),
+            "toolbox/test/__init__.py": ("", 0o644),
+            "toolbox/__init__.pyi": ("", 0o644),
+        },
+    )
+    function_dir = _function_with_requirements(tmp_path, "import toolbox\n", f"{wheel}\n")
+    built = package.build_function(tmp_path / "function.zip", function_dir, "arm64", builds[0][0] / "layer.zip")
+    with zipfile.ZipFile(built.path) as archive:
+        modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
+    assert modes["toolbox/helper"] == 0o100755
+    assert modes["toolbox/__init__.py"] == modes["routes.py"] == 0o100644
+    assert {"toolbox/test/__init__.py", "toolbox/__init__.pyi"} <= set(modes)
+
+
+@pytest.mark.parametrize(
+    ("own_module", "installed", "message"),
+    [
+        ("pybase64.py", "pybase64==1.5.1", "would shadow the function's own pybase64"),
+        (None, "WHEEL", "would shadow the layer's main"),
+    ],
+)
+def test_a_dependency_that_would_shadow_a_module_is_refused(
+    builds: list[tuple[Path, str]], tmp_path: Path, own_module: str | None, installed: str, message: str
+) -> None:
+    if installed == "WHEEL":
+        installed = str(_wheel(tmp_path, "mainpkg", {"main.py": ("handler = None\n", 0o644)}))
+    function_dir = _function_with_requirements(tmp_path, "import pybase64\n", installed + "\n")
+    if own_module:
+        (function_dir / own_module).write_text("")
+    with pytest.raises(package.PackageError, match=message):
+        package.build_function(tmp_path / "function.zip", function_dir, "arm64", builds[0][0] / "layer.zip")
+
+
+def test_requirements_without_the_layer_fail_loudly(tmp_path: Path) -> None:
+    function_dir = _function_with_requirements(tmp_path, "", "pybase64==1.5.1\n")
+    with pytest.raises(package.PackageError, match="needs the layer's zip"):
         package.build_function(tmp_path / "function.zip", function_dir, "arm64")
 
 
@@ -256,9 +322,10 @@ def test_the_layer_uses_pybase64_that_the_function_ships(tmp_path: Path) -> None
     arch = package.host_architecture()
     function_dir = _function_with_requirements(tmp_path, "import pybase64\n", "pybase64==1.5.1\n")
     task, opt = tmp_path / "task", tmp_path / "opt"
-    with zipfile.ZipFile(package.build_function(tmp_path / "function.zip", function_dir, arch).path) as archive:
+    layer = package.build_layer(tmp_path / "layer.zip", arch).path
+    with zipfile.ZipFile(package.build_function(tmp_path / "function.zip", function_dir, arch, layer).path) as archive:
         archive.extractall(task)
-    with zipfile.ZipFile(package.build_layer(tmp_path / "layer.zip", arch).path) as archive:
+    with zipfile.ZipFile(layer) as archive:
         archive.extractall(opt)
     script = (
         f"import sys; sys.path[0:0] = [{str(task)!r}, {str(opt / 'python')!r}]\n"

@@ -183,17 +183,19 @@ def _zips(args: argparse.Namespace, root: Path, output: Output) -> tuple[Path, P
         if given is not None and not given.is_file():
             raise ServeError(f"{given} does not exist")
     try:
-        function_zip = args.function_zip
-        if function_zip is None:
-            built = package.build_function(root / "function.zip", args.function_dir, package.host_architecture())
-            function_zip = built.path
-            output.say(f"Built the function: {built.files} files from {package.display(args.function_dir)}")
         layer_zip = args.layer_zip
         if layer_zip is None:
             arch = package.host_architecture()
             layer = package.build_layer(BUILD_DIR / f"layer-{arch}.zip", arch, reuse=True)
             layer_zip = layer.path
             output.say(f"Layer: {layer.describe()} [{arch}]")
+        function_zip = args.function_zip
+        if function_zip is None:
+            built = package.build_function(
+                root / "function.zip", args.function_dir, package.host_architecture(), layer_zip
+            )
+            function_zip = built.path
+            output.say(f"Built the function: {built.files} files from {package.display(args.function_dir)}")
     except package.PackageError as error:
         raise ServeError(str(error)) from None
     return layer_zip, function_zip
