@@ -11,5 +11,5 @@ from lambda_wsgi import APP_VARIABLE, DEFAULT_APP, Adapter, load_app
 handler = Adapter(
     load_app(os.environ.get(APP_VARIABLE) or DEFAULT_APP),
     base_path=os.environ.get("LAMBDA_WSGI_BASE_PATH"),
-    access_log=os.environ.get("LAMBDA_WSGI_ACCESS_LOG", "on").lower() not in {"off", "false", "0", "no"},
+    access_log=os.environ.get("LAMBDA_WSGI_ACCESS_LOG", "off").lower() in {"on", "true", "1", "yes"},
 )

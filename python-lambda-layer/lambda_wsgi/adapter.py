@@ -29,7 +29,7 @@ MAX_PAYLOAD = 6 * 1024 * 1024
 class Adapter:
     """Serves one WSGI app; one instance lives for the whole execution environment."""
 
-    def __init__(self, app: WSGIApp, base_path: str | None = None, access_log: bool = True) -> None:
+    def __init__(self, app: WSGIApp, base_path: str | None = None, access_log: bool = False) -> None:
         self.app = app
         self.base_path = clean_prefix(base_path)
         self.access_log = access_log
