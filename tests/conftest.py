@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import os
+import random
 import sys
 import time
 import uuid
@@ -15,6 +17,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 from awslambdaric.lambda_context import LambdaContext
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYER_DIR = ROOT / "python-lambda-layer"
@@ -22,6 +25,27 @@ EVENTS_DIR = Path(__file__).resolve().parent / "events"
 
 if str(LAYER_DIR) not in sys.path:
     sys.path.insert(0, str(LAYER_DIR))
+
+
+# CI runs derandomized, so a red run is a real bug and the same draws fail again; a local run draws a fresh seed
+# and names it in the header, so a failure found there can be replayed with --hypothesis-seed.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+@pytest.hookimpl(tryfirst=True)  # before Hypothesis's own plugin reads the seed option
+def pytest_configure(config: pytest.Config) -> None:
+    if HYPOTHESIS_PROFILE != "ci" and config.getoption("hypothesis_seed", None) is None:
+        config.option.hypothesis_seed = str(random.SystemRandom().randrange(2**32))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    seed = config.getoption("hypothesis_seed", None)
+    if HYPOTHESIS_PROFILE == "ci" and seed is None:
+        return "hypothesis: derandomized (profile 'ci')"
+    return f"hypothesis seed: {seed} (replay with: ./build.sh test --hypothesis-seed={seed})"
 
 
 @cache

@@ -29,7 +29,7 @@ class Contract:
         self._registry: Registry[Any] = Registry().with_resource(_BASE, resource)
         self._templates = [
             # A path parameter is one percent-encoded segment, so decoded it may hold "/" (but not start with one).
-            (re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/].*", re.escape(template)) + "$"), template)
+            (re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/].*", re.escape(template)) + r"\Z", re.DOTALL), template)
             for template in self.document["paths"]
         ]
         self._validators: dict[str, Any] = {}
