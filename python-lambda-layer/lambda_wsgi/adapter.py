@@ -11,14 +11,14 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from .access_log import log_access
-from .environ import build_environ
 from .errors import BadEventError
 from .http import HttpResponse, json_error
 from .paths import clean_prefix
-from .sources import DEFAULT_SOURCE, find_source
+from .sources import FallbackSource, find_source, sources
 from .wsgi_call import WSGIApp, call_app
 
 if TYPE_CHECKING:
+    from .environ import Environ
     from .sources.base import EventSource, Result
 
 logger = logging.getLogger("lambda_wsgi")
@@ -33,67 +33,69 @@ class Adapter:
         self.app = app
         self.base_path = clean_prefix(base_path)
         self.access_log = access_log
+        self.sources = sources(self.base_path)
+        self._fallback = FallbackSource(self.base_path)
         self._cold = True
 
     def __call__(self, event: Any, context: Any) -> Result:
-        started = perf_counter()
+        started = perf_counter() if self.access_log else 0.0
         cold_start, self._cold = self._cold, False
         try:
-            source = find_source(event)
+            source = find_source(event, self.sources)
         except BadEventError as error:
-            return DEFAULT_SOURCE.result(json_error(400, "Bad Request", error.message), {})
+            return self._fallback.result(json_error(400, "Bad Request", error.message), {})
         request_id = _request_id(event, context)
+        environ: Environ | None = None
         try:
-            request = source.parse(event, self.base_path)
-            environ = build_environ(request, event, context, request_id)
+            environ = source.environ(event, context, request_id)
         except BadEventError as error:
-            method = path = "-"
             response = json_error(400, "Bad Request", error.message)
         except (TypeError, AttributeError, ValueError, KeyError) as error:
             # A field of the wrong type or shape: the event, not the app, is at fault.
-            method = path = "-"
             response = json_error(400, "Bad Request", f"malformed {source.name} event: {type(error).__name__}: {error}")
         else:
-            method, path = request.method, _readable(request.script_name + request.path_info)
-            response = self._call_app(environ, method, path, request_id)
-        result = _result(source, response, event, method=method, path=path, request_id=request_id)
+            response = self._call_app(environ, request_id)
+        result = _result(source, response, event, environ, request_id)
         if self.access_log:
+            method, path = _request_line(environ)
             log_access(
                 request_id=request_id,
                 source=source.name,
                 method=method,
                 path=path,
                 status=result["statusCode"],
-                started=started,
-                ended=perf_counter(),
+                duration_ms=(perf_counter() - started) * 1000,
                 cold_start=cold_start,
             )
         return result
 
-    def _call_app(self, environ: dict[str, Any], method: str, path: str, request_id: str) -> HttpResponse:
+    def _call_app(self, environ: Environ, request_id: str) -> HttpResponse:
         try:
             return call_app(self.app, environ)
         except Exception:
-            logger.exception("unhandled exception while serving %s %s (request id %s)", method, path, request_id)
+            logger.exception(
+                "unhandled exception while serving %s %s (request id %s)", *_request_line(environ), request_id
+            )
             return _internal_error(request_id)
 
 
 def _result(
-    source: EventSource, response: HttpResponse, event: Any, *, method: str, path: str, request_id: str
+    source: EventSource, response: HttpResponse, event: Any, environ: Environ | None, request_id: str
 ) -> Result:
     """The result in the source's format; a 500 instead when the app's answer can't be, or is too large."""
     try:
         result = source.result(response, event)
     except Exception:
         # Headers no WSGI server would accept (a name that is not a string...): the app's fault, told as such.
-        logger.exception("the app's response to %s %s (request id %s) cannot be encoded", method, path, request_id)
+        logger.exception(
+            "the app's response to %s %s (request id %s) cannot be encoded", *_request_line(environ), request_id
+        )
         return source.result(_internal_error(request_id), event)
     if _too_large(result):
         # Lambda would refuse the payload and API Gateway answer a bare 502: say why instead.
         logger.error(
             "the response to %s %s (request id %s) has a %d-character body, over Lambda's 6 MB payload limit",
-            method,
-            path,
+            *_request_line(environ),
             request_id,
             len(result["body"]),
         )
@@ -114,9 +116,14 @@ def _too_large(result: Result) -> bool:
     return len(json.dumps(result, ensure_ascii=False).encode()) > MAX_PAYLOAD
 
 
-def _readable(native: str) -> str:
-    """A PEP 3333 native path as the text it encodes, for the logs."""
-    return native if native.isascii() else native.encode("latin-1").decode("utf-8", "replace")
+def _request_line(environ: Environ | None) -> tuple[str, str]:
+    """Method and path for the logs, the path as the text its PEP 3333 native string encodes."""
+    if environ is None:  # the event was refused before it became a request
+        return "-", "-"
+    path: str = environ["SCRIPT_NAME"] + environ["PATH_INFO"]
+    if not path.isascii():
+        path = path.encode("latin-1").decode("utf-8", "replace")
+    return environ["REQUEST_METHOD"], path
 
 
 def _request_id(event: dict[str, Any], context: Any) -> str:

@@ -1,4 +1,4 @@
-"""Build the PEP 3333 environ for one request.
+"""Build the PEP 3333 environ for one request, from what an event source read out of its event.
 
 The one place that knows the WSGI rules: every required key, native strings, CONTENT_* without
 an HTTP_ twin, and the raw event and Lambda context under documented `aws.*` keys.
@@ -7,31 +7,47 @@ an HTTP_ twin, and the raw event and Lambda context under documented `aws.*` key
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from io import BytesIO
 from typing import Any
 
-from .http import HttpRequest
+Environ = dict[str, Any]
 
 # Not passed as HTTP_* keys: CONTENT_* have their own keys, and the body is no longer chunked.
 _SKIPPED = frozenset({"content-type", "content-length", "transfer-encoding"})
 
 
-def build_environ(request: HttpRequest, event: Any, context: Any, request_id: str) -> dict[str, Any]:
-    headers = request.headers
-    host = headers.get("host") or request.domain_name or "localhost"
-    body = request.body
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": request.method,
-        "SCRIPT_NAME": request.script_name,
-        "PATH_INFO": request.path_info,
+def build_environ(
+    *,
+    method: str,
+    script_name: str,
+    path_info: str,
+    query_string: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    remote_addr: str,
+    protocol: str,
+    domain_name: str,
+    event: Any,
+    context: Any,
+    request_id: str,
+    cookies: str = "",
+) -> Environ:
+    """`headers` by lowercase name, repeats joined; `cookies` a Cookie value carried outside them (HTTP API 2.0)."""
+    host = headers.get("host") or domain_name or "localhost"
+    environ: Environ = {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": script_name,
+        "PATH_INFO": path_info,
         # AWS hands over the query as text; unescaped non-ASCII in it goes in as its UTF-8 bytes.
-        "QUERY_STRING": query if (query := request.query_string).isascii() else _native(query),
+        "QUERY_STRING": query_string if query_string.isascii() else _native(query_string),
         "CONTENT_TYPE": headers.get("content-type", ""),
         "CONTENT_LENGTH": str(len(body)),
         "SERVER_NAME": _server_name(host),
         "SERVER_PORT": headers.get("x-forwarded-port") or "443",
-        "SERVER_PROTOCOL": request.protocol,
-        "REMOTE_ADDR": request.remote_addr,
+        "SERVER_PROTOCOL": protocol,
+        "REMOTE_ADDR": remote_addr,
+        "HTTP_HOST": host,
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": headers.get("x-forwarded-proto") or "https",
         "wsgi.input": BytesIO(body),
@@ -46,24 +62,28 @@ def build_environ(request: HttpRequest, event: Any, context: Any, request_id: st
     }
     keys = _HEADER_KEYS
     for name, value in headers.items():
-        key = keys[name] if name in keys else _header_key(name)
+        key = keys[name]
         if key:
             environ[key] = value if value.isascii() else _native(value)
-    if "HTTP_HOST" not in environ:
-        environ["HTTP_HOST"] = host
+    if cookies:
+        # RFC 6265 joins cookie pairs with "; ", after any Cookie header the request also had.
+        cookie = environ["HTTP_COOKIE"] + "; " + cookies if "HTTP_COOKIE" in environ else cookies
+        environ["HTTP_COOKIE"] = cookie if cookie.isascii() else _native(cookie)
     return environ
 
 
-_HEADER_KEYS: dict[str, str] = {}
+class _HeaderKeys(dict[str, str]):
+    """Header name -> environ key, "" for a header that is not passed; remembers the usual names."""
+
+    def __missing__(self, name: str) -> str:
+        # Names with "_" would collide with their "-" twins (werkzeug and gunicorn drop them too).
+        key = "" if name in _SKIPPED or "_" in name else "HTTP_" + name.upper().replace("-", "_")
+        if len(self) < 512:  # bounded: header names are chosen by clients
+            self[name] = key
+        return key
 
 
-def _header_key(name: str) -> str:
-    """The environ key of a header, "" for one that is not passed; cached for the usual names."""
-    # Names with "_" would collide with their "-" twins (werkzeug and gunicorn drop them too).
-    key = "" if name in _SKIPPED or "_" in name else "HTTP_" + name.upper().replace("-", "_")
-    if len(_HEADER_KEYS) < 512:  # bounded: header names are chosen by clients
-        _HEADER_KEYS[name] = key
-    return key
+_HEADER_KEYS = _HeaderKeys()
 
 
 def _server_name(host: str) -> str:

@@ -1,6 +1,6 @@
-"""The HTTP request and response as the adapter sees them, whatever the event kind.
+"""The app's answer as the adapter sees it, whatever the event kind, and the layer's own JSON errors.
 
-Event sources parse into `HttpRequest` and encode from `HttpResponse`; nothing else crosses.
+Event sources encode their results from `HttpResponse`; requests cross as the WSGI environ itself.
 """
 
 from __future__ import annotations
@@ -9,46 +9,7 @@ import json
 from typing import Any
 
 
-# Plain classes with __slots__: a dataclass would cost a millisecond of every cold start to build.
-class HttpRequest:
-    """One request, already decoded from its event; `script_name` and `path_info` are PEP 3333 native."""
-
-    __slots__ = (
-        "body",
-        "domain_name",
-        "headers",
-        "method",
-        "path_info",
-        "protocol",
-        "query_string",
-        "remote_addr",
-        "script_name",
-    )
-
-    def __init__(
-        self,
-        *,
-        method: str,
-        script_name: str,
-        path_info: str,
-        query_string: str,
-        headers: dict[str, str],
-        body: bytes,
-        remote_addr: str,
-        protocol: str,
-        domain_name: str,
-    ) -> None:
-        self.method = method
-        self.script_name = script_name
-        self.path_info = path_info
-        self.query_string = query_string
-        self.headers = headers  # lowercase names, repeats already joined
-        self.body = body
-        self.remote_addr = remote_addr
-        self.protocol = protocol
-        self.domain_name = domain_name
-
-
+# A plain class with __slots__: a dataclass would cost a millisecond of every cold start to build.
 class HttpResponse:
     """What the app answered: status, headers in order (repeats kept), and the whole body."""
 

@@ -35,8 +35,7 @@ def test_the_text_is_the_json_of_the_fields(
             method=method,
             path=path,
             status=status,
-            started=1.0,
-            ended=1.0 + seconds,
+            duration_ms=seconds * 1000,
             cold_start=cold_start,
         )
     finally:
@@ -79,8 +78,7 @@ def test_a_logging_filter_that_edits_the_line_is_honoured_in_the_text() -> None:
             method="GET",
             path="/users/ada@example.com",
             status=200,
-            started=0.0,
-            ended=0.001,
+            duration_ms=1.0,
             cold_start=False,
         )
     finally:

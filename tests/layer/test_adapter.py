@@ -133,7 +133,16 @@ def access_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
     ]
 
 
-def test_one_access_line_per_request_with_cold_start_flag(adapter: Adapter, caplog: pytest.LogCaptureFixture) -> None:
+@pytest.fixture
+def logging_adapter() -> Adapter:
+    """The sample app with the access line turned on."""
+    return Adapter(app_for_blueprint(sample_routes.routes, sample_routes.__name__), access_log=True)
+
+
+def test_one_access_line_per_request_with_cold_start_flag(
+    logging_adapter: Adapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter = logging_adapter
     caplog.set_level(logging.INFO, logger="lambda_wsgi")
     adapter(http_event(path="/users/ada"), lambda_context("first"))
     adapter(http_event(method="POST", path="/nowhere", stage="prod"), lambda_context("second"))
@@ -156,9 +165,9 @@ def test_one_access_line_per_request_with_cold_start_flag(adapter: Adapter, capl
     assert first["durationMs"] > 0
 
 
-def test_access_line_fits_lambdas_json_log_format(adapter: Adapter, caplog: pytest.LogCaptureFixture) -> None:
+def test_access_line_fits_lambdas_json_log_format(logging_adapter: Adapter, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="lambda_wsgi")
-    adapter(http_event(path="/users/ada"), lambda_context("json-mode"))
+    logging_adapter(http_event(path="/users/ada"), lambda_context("json-mode"))
     record = next(record for record in caplog.records if record.name == "lambda_wsgi")
     formatted = json.loads(JsonFormatter().format(record))
     assert formatted["level"] == "INFO"
@@ -166,10 +175,9 @@ def test_access_line_fits_lambdas_json_log_format(adapter: Adapter, caplog: pyte
     assert formatted["message"]["status"] == 200
 
 
-def test_the_access_line_can_be_turned_off(caplog: pytest.LogCaptureFixture) -> None:
+def test_the_access_line_is_off_by_default(adapter: Adapter, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="lambda_wsgi")
-    quiet = Adapter(app_for_blueprint(sample_routes.routes, sample_routes.__name__), access_log=False)
-    assert quiet(http_event(path="/users/ada"), lambda_context())["statusCode"] == 200
+    assert adapter(http_event(path="/users/ada"), lambda_context())["statusCode"] == 200
     assert access_lines(caplog) == []
 
 
@@ -191,7 +199,7 @@ def test_headers_no_wsgi_server_would_accept_become_a_json_500(fixture: str, cap
         return [b"fine"]
 
     caplog.set_level(logging.INFO, logger="lambda_wsgi")
-    result = dict(Adapter(odd)(load_event(fixture), lambda_context("req-odd")))
+    result = dict(Adapter(odd, access_log=True)(load_event(fixture), lambda_context("req-odd")))
     assert result["statusCode"] == 500
     assert json_body(result) == {"message": "Internal Server Error", "requestId": "req-odd"}
     assert any(

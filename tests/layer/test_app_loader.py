@@ -195,7 +195,9 @@ def test_an_init_failure_is_one_clear_import_error_without_a_chained_traceback(t
     assert "During handling of the above exception" not in done.stderr
 
 
-@pytest.mark.parametrize(("setting", "logged"), [(None, True), ("off", False), ("false", False), ("on", True)])
+@pytest.mark.parametrize(
+    ("setting", "logged"), [(None, False), ("off", False), ("false", False), ("on", True), ("TRUE", True), ("1", True)]
+)
 def test_access_log_setting(tmp_path: Path, setting: str | None, logged: bool) -> None:
     write(tmp_path, "routes.py", BLUEPRINT)
     done = run_main(tmp_path, **({} if setting is None else {"LAMBDA_WSGI_ACCESS_LOG": setting}))

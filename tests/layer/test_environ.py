@@ -10,8 +10,7 @@ from wsgiref.validate import validator
 import pytest
 
 from lambda_wsgi import Adapter
-from lambda_wsgi.environ import build_environ
-from lambda_wsgi.sources import find_source
+from lambda_wsgi.sources import find_source, sources
 from tests.conftest import http_event, lambda_context, load_event
 from tests.layer.conftest import Invoke, json_body
 
@@ -49,8 +48,8 @@ def test_path_is_percent_decoded_once_and_reaches_the_view_as_text(
 
 def test_path_info_is_a_native_string_of_the_utf8_bytes(adapter: Adapter) -> None:
     event = http_event(path="/echo/%C3%A9")
-    request = find_source(event).parse(event, "")
-    assert request.path_info == "/echo/\u00c3\u00a9"  # PEP 3333: bytes as latin-1 code points
+    environ = find_source(event, sources()).environ(event, lambda_context(), "request-id")
+    assert environ["PATH_INFO"] == "/echo/\u00c3\u00a9"  # PEP 3333: bytes as latin-1 code points
 
 
 def test_query_string_is_passed_verbatim(invoke: Invoke) -> None:
@@ -170,8 +169,7 @@ def test_host_falls_back_to_the_domain_name_and_defaults_to_https_443(invoke: In
 def test_every_event_kind_builds_a_pep3333_environ(fixture: str) -> None:
     """wsgiref's validator checks every required key, its type, and the app/server protocol."""
     event = load_event(fixture)
-    request = find_source(event).parse(event, "")
-    environ = build_environ(request, event, lambda_context(), "request-id")
+    environ = find_source(event, sources()).environ(event, lambda_context(), "request-id")
 
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"]))

@@ -35,6 +35,7 @@ def start_pool(tmp_path: Path, log_format: str) -> tuple[Pool, io.StringIO]:
         "LAMBDA_TASK_ROOT": str(task_root),
         "AWS_LAMBDA_FUNCTION_NAME": "layer-test",
         "AWS_LAMBDA_LOG_FORMAT": log_format,
+        "LAMBDA_WSGI_ACCESS_LOG": "on",
         "FLASK_SECRET_KEY": "k" * 32,
     }
     config = FunctionConfig(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lambda_wsgi.errors import BadEventError, UnsupportedEventError
-from lambda_wsgi.sources import find_source
+from lambda_wsgi.sources import find_source, sources
 from tests.conftest import load_event
 
 
@@ -23,7 +23,7 @@ from tests.conftest import load_event
     ],
 )
 def test_each_http_event_kind_is_recognised(fixture: str, kind: str) -> None:
-    assert find_source(load_event(fixture)).name == kind
+    assert find_source(load_event(fixture), sources()).name == kind
 
 
 @pytest.mark.parametrize(
@@ -37,7 +37,7 @@ def test_each_http_event_kind_is_recognised(fixture: str, kind: str) -> None:
 )
 def test_non_http_events_name_what_arrived_and_what_is_accepted(fixture: str, named: str) -> None:
     with pytest.raises(UnsupportedEventError) as error:
-        find_source(load_event(fixture))
+        find_source(load_event(fixture), sources())
     assert named in str(error.value)
     assert "HTTP API" in str(error.value)
     assert "Application Load Balancer" in str(error.value)
@@ -46,4 +46,4 @@ def test_non_http_events_name_what_arrived_and_what_is_accepted(fixture: str, na
 @pytest.mark.parametrize("event", ["text", 42, None, [1, 2]])
 def test_an_event_that_is_not_an_object_is_a_bad_request(event: object) -> None:
     with pytest.raises(BadEventError, match="JSON object"):
-        find_source(event)
+        find_source(event, sources())

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from http import HTTPStatus
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..encoding import folded_headers, multi_value_headers, request_body, request_headers, response_body
-from ..http import HttpRequest
+from ..environ import Environ, build_environ
 from ..paths import native_path, split_prefix
 
 if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every cold start
@@ -22,15 +22,18 @@ if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every 
 class Alb:
     name = "alb"
 
+    def __init__(self, base_path: str = "") -> None:
+        self.base_path = base_path
+
     def matches(self, event: Event) -> bool:
         context = event.get("requestContext")
         return isinstance(context, dict) and "elb" in context
 
-    def parse(self, event: Event, base_path: str) -> HttpRequest:
+    def environ(self, event: Event, context: Any, request_id: str) -> Environ:
         headers = request_headers(event)
-        script_name, path_info = split_prefix(native_path(event.get("path") or "/"), (base_path,))
+        script_name, path_info = split_prefix(native_path(event.get("path") or "/"), (self.base_path,))
         forwarded_for = headers.get("x-forwarded-for", "")
-        return HttpRequest(
+        return build_environ(
             method=(event.get("httpMethod") or "GET").upper(),
             script_name=script_name,
             path_info=path_info,
@@ -40,6 +43,9 @@ class Alb:
             remote_addr=forwarded_for.rpartition(",")[2].strip(),
             protocol="HTTP/1.1",
             domain_name=headers.get("host", ""),
+            event=event,
+            context=context,
+            request_id=request_id,
         )
 
     def result(self, response: HttpResponse, event: Event) -> AlbResult:

@@ -1,14 +1,15 @@
 """What every event source provides, and the shapes of the results Lambda expects back.
 
-A source recognises its events, parses one into an `HttpRequest`, and encodes an `HttpResponse`
-into its own result format.
+A source recognises its events, reads one straight into a WSGI environ, and encodes the app's
+`HttpResponse` into its own result format. Each is built once, with the adapter's base path.
 """
 
 from __future__ import annotations
 
 from typing import Any, NotRequired, Protocol, TypedDict
 
-from ..http import HttpRequest, HttpResponse
+from ..environ import Environ
+from ..http import HttpResponse
 
 Event = dict[str, Any]
 
@@ -47,12 +48,14 @@ Result = V2Result | V1Result | AlbResult
 
 
 class EventSource(Protocol):
-    """One kind of HTTP event: recognise it, parse it, answer it in its own format."""
+    """One kind of HTTP event: recognise it, read it into an environ, answer it in its own format."""
 
     name: str
 
+    def __init__(self, base_path: str = "") -> None: ...
+
     def matches(self, event: Event) -> bool: ...
 
-    def parse(self, event: Event, base_path: str) -> HttpRequest: ...
+    def environ(self, event: Event, context: Any, request_id: str) -> Environ: ...
 
     def result(self, response: HttpResponse, event: Event) -> Result: ...

@@ -1,16 +1,17 @@
 """API Gateway HTTP API events in payload format 2.0, and Lambda function URL events.
 
-Function URLs send the same 2.0 schema and take the same result; they differ only in never
+Nearly every request takes this path, so it reads the event in one pass, straight into the
+environ. Function URLs send the same schema and take the same result; they differ only in never
 having a stage in the path, so they are a subclass recognised by their domain.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..encoding import folded_headers, request_body, response_body
+from ..environ import Environ, build_environ
 from ..errors import BadEventError
-from ..http import HttpRequest
 from ..paths import native_path, on_api_domain, split_prefix, stage_prefix
 
 if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every cold start
@@ -21,37 +22,48 @@ if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every 
 class HttpApiV2:
     name = "http-api-v2"
 
+    def __init__(self, base_path: str = "") -> None:
+        self.base_path = base_path
+
     def matches(self, event: Event) -> bool:
         return event.get("version") == "2.0" or ("rawPath" in event and "routeKey" in event)
 
-    def parse(self, event: Event, base_path: str) -> HttpRequest:
-        context = event.get("requestContext")
-        if not isinstance(context, dict) or not isinstance(context.get("http"), dict):
+    def environ(self, event: Event, context: Any, request_id: str) -> Environ:
+        request_context = event.get("requestContext")
+        if not isinstance(request_context, dict) or not isinstance(http := request_context.get("http"), dict):
             raise BadEventError("a payload 2.0 event needs requestContext.http")
-        http = context["http"]
-        headers = event.get("headers") or {}
-        cookies = event.get("cookies")
-        if cookies:
-            # HTTP API moves Cookie headers into this array; RFC 6265 joins them with "; ".
-            joined = "; ".join(cookies)
-            headers = {**headers, "cookie": headers["cookie"] + "; " + joined if "cookie" in headers else joined}
-        domain_name = context.get("domainName") or ""
+        domain_name = request_context.get("domainName") or ""
+        stage = request_context.get("stage")
         path = native_path(event.get("rawPath") or http.get("path") or "/")
-        script_name, path_info = split_prefix(path, (stage_prefix(context.get("stage"), domain_name), base_path))
-        if base_path and not script_name.endswith(base_path) and not on_api_domain(domain_name):
-            # Behind a custom domain HTTP API leaves the API mapping key out of rawPath: url_for needs it back.
-            script_name = base_path + script_name
-        return HttpRequest(
+        if self.base_path or (stage and stage != "$default"):
+            script_name, path_info = self._split(path, stage, domain_name)
+        else:  # the $default stage and no base path: nothing to move into SCRIPT_NAME
+            script_name, path_info = "", path
+        cookies = event.get("cookies")
+        return build_environ(
             method=http.get("method", "GET").upper(),
             script_name=script_name,
             path_info=path_info,
             query_string=event.get("rawQueryString") or "",
-            headers=headers,
+            headers=event.get("headers") or {},
             body=request_body(event.get("body"), bool(event.get("isBase64Encoded"))),
             remote_addr=http.get("sourceIp") or "",
             protocol=http.get("protocol") or "HTTP/1.1",
             domain_name=domain_name,
+            event=event,
+            context=context,
+            request_id=request_id,
+            # HTTP API moves the Cookie headers into this array.
+            cookies="; ".join(cookies) if cookies else "",
         )
+
+    def _split(self, path: str, stage: str | None, domain_name: str) -> tuple[str, str]:
+        base_path = self.base_path
+        script_name, path_info = split_prefix(path, (stage_prefix(stage, domain_name), base_path))
+        if base_path and not script_name.endswith(base_path) and not on_api_domain(domain_name):
+            # Behind a custom domain HTTP API leaves the API mapping key out of rawPath: url_for needs it back.
+            script_name = base_path + script_name
+        return script_name, path_info
 
     def result(self, response: HttpResponse, event: Event) -> V2Result:
         headers, cookies = folded_headers(response.headers)

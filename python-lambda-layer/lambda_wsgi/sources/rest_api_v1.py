@@ -6,12 +6,12 @@ Both carry `httpMethod`, `path` without the stage, decoded query parameters and
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from ..encoding import multi_value_headers, request_body, request_headers, response_body
+from ..environ import Environ, build_environ
 from ..errors import BadEventError
-from ..http import HttpRequest
 from ..paths import native_path, split_prefix, stage_prefix
 
 if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every cold start
@@ -22,16 +22,19 @@ if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every 
 class RestApiV1:
     name = "rest-api-v1"
 
+    def __init__(self, base_path: str = "") -> None:
+        self.base_path = base_path
+
     def matches(self, event: Event) -> bool:
         return "httpMethod" in event and ("requestContext" in event or "path" in event)
 
-    def parse(self, event: Event, base_path: str) -> HttpRequest:
-        context = event.get("requestContext")
-        if not isinstance(context, dict):
+    def environ(self, event: Event, context: Any, request_id: str) -> Environ:
+        request_context = event.get("requestContext")
+        if not isinstance(request_context, dict):
             raise BadEventError("a REST API or payload 1.0 event needs requestContext")
-        script_name, path_info = _split_path(event, base_path)
-        identity = context.get("identity") or {}
-        return HttpRequest(
+        script_name, path_info = _split_path(event, self.base_path)
+        identity = request_context.get("identity") or {}
+        return build_environ(
             method=event["httpMethod"].upper(),
             script_name=script_name,
             path_info=path_info,
@@ -39,8 +42,11 @@ class RestApiV1:
             headers=(headers := request_headers(event)),
             body=request_body(event.get("body"), bool(event.get("isBase64Encoded"))),
             remote_addr=identity.get("sourceIp") or "",
-            protocol=context.get("protocol") or "HTTP/1.1",
-            domain_name=context.get("domainName") or headers.get("host", ""),
+            protocol=request_context.get("protocol") or "HTTP/1.1",
+            domain_name=request_context.get("domainName") or headers.get("host", ""),
+            event=event,
+            context=context,
+            request_id=request_id,
         )
 
     def result(self, response: HttpResponse, event: Event) -> V1Result:
