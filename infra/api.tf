@@ -52,23 +52,29 @@ resource "aws_apigatewayv2_stage" "default" {
     throttling_rate_limit  = var.throttling_rate_limit
   }
 
+  # One JSON line per request, the record of every request whether or not the function logs its own.
+  # integrationRequestId is the Lambda request id: the requestId of the function's log lines for
+  # that request. Every value is quoted, so a missing one ("-") still leaves valid JSON.
   access_log_settings {
     destination_arn = aws_cloudwatch_log_group.access.arn
     format = jsonencode({
-      requestId          = "$context.requestId"
-      requestTime        = "$context.requestTime"
-      sourceIp           = "$context.identity.sourceIp"
-      httpMethod         = "$context.httpMethod"
-      path               = "$context.path"
-      routeKey           = "$context.routeKey"
-      protocol           = "$context.protocol"
-      status             = "$context.status"
-      responseLength     = "$context.responseLength"
-      responseLatency    = "$context.responseLatency"
-      integrationLatency = "$context.integrationLatency"
-      integrationStatus  = "$context.integrationStatus"
-      integrationError   = "$context.integrationErrorMessage"
-      userAgent          = "$context.identity.userAgent"
+      requestId                = "$context.requestId"
+      requestTime              = "$context.requestTime"
+      sourceIp                 = "$context.identity.sourceIp"
+      userAgent                = "$context.identity.userAgent"
+      httpMethod               = "$context.httpMethod"
+      path                     = "$context.path"
+      routeKey                 = "$context.routeKey"
+      protocol                 = "$context.protocol"
+      status                   = "$context.status"
+      responseLength           = "$context.responseLength"
+      responseLatency          = "$context.responseLatency"
+      integrationRequestId     = "$context.integration.requestId"
+      integrationLatency       = "$context.integrationLatency"
+      integrationStatus        = "$context.integration.status"
+      integrationServiceStatus = "$context.integrationStatus"
+      integrationError         = "$context.integration.error"
+      integrationErrorMessage  = "$context.integrationErrorMessage"
     })
   }
 }

@@ -43,8 +43,8 @@ locals {
     PAGE_TOKEN_KEY        = local.page_token_key
     LAMBDA_WSGI_APP       = var.wsgi_app
     LAMBDA_WSGI_BASE_PATH = var.wsgi_base_path
-    # The API's access log already has a line per request; the function's own line is optional.
-    LAMBDA_WSGI_ACCESS_LOG = var.function_access_log ? null : "off"
+    # The API's access log has a line per request; the layer's own line is off unless asked for.
+    LAMBDA_WSGI_ACCESS_LOG = var.function_access_log ? "on" : null
   }
 }
 

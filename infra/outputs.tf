@@ -49,11 +49,11 @@ output "layer_arn" {
 }
 
 output "function_log_group" {
-  description = "CloudWatch log group of the function's logs."
+  description = "CloudWatch log group of the function's JSON logs; a request's lines carry its Lambda request id (requestId), the integrationRequestId of its line in access_log_group."
   value       = aws_cloudwatch_log_group.function.name
 }
 
 output "access_log_group" {
-  description = "CloudWatch log group of the API's access logs."
+  description = "CloudWatch log group of the API's access log: one JSON line per request, whose integrationRequestId is the Lambda request id of the function's log lines for that request."
   value       = aws_cloudwatch_log_group.access.name
 }

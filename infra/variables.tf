@@ -167,9 +167,10 @@ variable "wsgi_base_path" {
 }
 
 variable "function_access_log" {
-  description = "Whether the function logs its own JSON access line per request (LAMBDA_WSGI_ACCESS_LOG); the API's access log is kept either way."
+  description = "Whether the function also logs its own JSON access line per request (sets LAMBDA_WSGI_ACCESS_LOG=on; false leaves it unset, and the layer's default is off). The API's access log always has every request, with the Lambda request id that finds the function's log lines for it."
   type        = bool
-  default     = true
+  default     = false
+  nullable    = false
 }
 
 variable "live_version" {

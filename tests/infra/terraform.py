@@ -89,12 +89,19 @@ class Terraform:
         return Terraform(self.binary, self.config_file, {**self.extra_env, **extra})
 
     def run(
-        self, workdir: Path, *args: str, expect: tuple[int, ...] = (0,), timeout: float = 300
+        self,
+        workdir: Path,
+        *args: str,
+        expect: tuple[int, ...] = (0,),
+        timeout: float = 300,
+        stdin: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
         subcommand, *options = args
         command = [self.binary, f"-chdir={workdir}", subcommand, "-no-color", *options]
         try:
-            result = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=timeout, check=False)
+            result = subprocess.run(
+                command, env=self.env, input=stdin, capture_output=True, text=True, timeout=timeout, check=False
+            )
         except subprocess.TimeoutExpired:
             pytest.fail(f"`terraform {' '.join(args)}` did not finish within {timeout:.0f} s", pytrace=False)
         if result.returncode not in expect:

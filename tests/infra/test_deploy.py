@@ -225,6 +225,31 @@ def test_new_code_is_a_version_switch(deployment: Deployment, tmp_path: Path) ->
     assert planned == {"aws_lambda_function.api": "updated in-place", "aws_lambda_alias.live": "updated in-place"}
 
 
+def _planned_environment(deployment: Deployment, plan_file: Path, *options: str) -> dict[str, Any]:
+    """The function's environment in a plan made with `options`, read from `terraform show -json`."""
+    deployment.terraform.run(deployment.workdir, "plan", "-input=false", f"-out={plan_file}", *options)
+    plan = json.loads(deployment.terraform.run(deployment.workdir, "show", "-json", str(plan_file)).stdout)
+    (change,) = [item["change"] for item in plan["resource_changes"] if item["address"] == "aws_lambda_function.api"]
+    unknown = change["after_unknown"].get("environment", [{}])[0].get("variables")
+    assert not unknown, f"the environment should be known at plan time: {unknown}"
+    variables: dict[str, Any] = change["after"]["environment"][0]["variables"]
+    return variables
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [((), None), (("-var=function_access_log=false",), None), (("-var=function_access_log=true",), "on")],
+    ids=["default", "false", "true"],
+)
+def test_function_access_line_follows_the_variable(
+    deployment: Deployment, tmp_path: Path, options: tuple[str, ...], expected: str | None
+) -> None:
+    assert "function_access_log" not in VARIABLES, "the default case must plan with the variable's default"
+    environment = _planned_environment(deployment, tmp_path / "tfplan", *options)
+    assert environment.get("LAMBDA_WSGI_ACCESS_LOG") == expected
+    assert {"USERS_TABLE", "PAGE_TOKEN_KEY"} <= set(environment)
+
+
 def test_table_is_the_code_table_definition(deployment: Deployment, moto: Moto) -> None:
     dynamodb = moto.client("dynamodb")
     table = dynamodb.describe_table(TableName=deployment.outputs["table_name"])["Table"]
@@ -253,7 +278,8 @@ def test_function_is_configured_for_the_code(deployment: Deployment, moto: Moto)
     environment = config["Environment"]["Variables"]
     sources = code_facts.read_sources([*(ROOT / "api").glob("*.py"), *LAYER_DIR.rglob("*.py")])
     read = {name for name in code_facts.environment_variables(sources) if not code_facts.is_runtime_variable(name)}
-    # The optional layer settings are left unset (null variables), so the layer's defaults apply.
+    # The optional layer settings are left unset (null wsgi_* variables, function_access_log false), so the
+    # layer's defaults apply: its own access line is off, API Gateway's access log has every request.
     assert set(environment) == read - {"LAMBDA_WSGI_APP", "LAMBDA_WSGI_BASE_PATH", "LAMBDA_WSGI_ACCESS_LOG"}
     assert environment["USERS_TABLE"] == deployment.outputs["table_name"]
     assert len(environment["PAGE_TOKEN_KEY"]) >= 32
@@ -316,7 +342,9 @@ def test_http_api_routes_to_the_alias(deployment: Deployment, moto: Moto) -> Non
     assert (throttling["ThrottlingBurstLimit"], throttling["ThrottlingRateLimit"]) == (20, 10)
     access_logs = stage["AccessLogSettings"]
     assert access_logs["DestinationArn"].split(":log-group:")[1].rstrip(":*") == deployment.outputs["access_log_group"]
-    assert "requestId" in json.loads(access_logs["Format"])
+    access_format = json.loads(access_logs["Format"])
+    assert access_format["requestId"] == "$context.requestId"
+    assert access_format["integrationRequestId"] == "$context.integration.requestId"
 
 
 def test_log_groups_exist_with_retention(deployment: Deployment, moto: Moto) -> None:

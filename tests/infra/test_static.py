@@ -1,10 +1,11 @@
-"""Offline checks of infra/ that need no AWS: formatting, validation and checkov's security rules.
+"""Offline checks of infra/ that need no AWS: formatting, validation, the access log format and checkov's rules.
 
 Each fails, never skips, when its tool is missing, so a green run means the check really ran.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -15,10 +16,43 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT
-from tests.infra.hcl import INFRA_DIR, configuration_files
+from tests.infra.hcl import INFRA_DIR, block, configuration_files, load, references
 from tests.infra.terraform import Terraform
 
 _SKIP_COMMENT = re.compile(r"checkov:skip=([A-Z0-9_]+)(?::(.*))?")
+_CONTEXT_VARIABLE = re.compile(r"\$context\.[A-Za-z0-9.]+")
+# The variables AWS documents for HTTP API access logs, but those that take a property name
+# (authorizer.claims.<name>...): docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging-variables.html
+_DOCUMENTED_NAMES = """
+accountId apiId authorizer.error authorizer.principalId awsEndpointRequestId awsEndpointRequestId2
+customDomain.basePathMatched dataProcessed domainName domainPrefix error.message error.messageString
+error.responseType extendedRequestId httpMethod identity.accountId identity.caller
+identity.cognitoAuthenticationProvider identity.cognitoAuthenticationType identity.cognitoIdentityId
+identity.cognitoIdentityPoolId identity.principalOrgId identity.clientCert.clientCertPem
+identity.clientCert.subjectDN identity.clientCert.issuerDN identity.clientCert.serialNumber
+identity.clientCert.validity.notBefore identity.clientCert.validity.notAfter identity.sourceIp identity.user
+identity.userAgent identity.userArn integration.error integration.integrationStatus integration.latency
+integration.requestId integration.status integrationErrorMessage integrationLatency integrationStatus path
+protocol requestId requestTime requestTimeEpoch responseLatency responseLength routeKey stage status
+"""
+HTTP_API_LOG_VARIABLES = frozenset(f"$context.{name}" for name in _DOCUMENTED_NAMES.split())
+# Each request's line says who asked what, the answer, how long it took, what went wrong between
+# API Gateway and Lambda, and the Lambda request id that leads to the function's own log lines.
+REQUIRED_LOG_VARIABLES = {
+    "$context.requestId",
+    "$context.requestTime",
+    "$context.identity.sourceIp",
+    "$context.httpMethod",
+    "$context.path",
+    "$context.routeKey",
+    "$context.status",
+    "$context.responseLatency",
+    "$context.integrationLatency",
+    "$context.integration.requestId",
+    "$context.integration.status",
+    "$context.integration.error",
+    "$context.integrationErrorMessage",
+}
 
 
 def test_configuration_is_formatted(terraform: Terraform) -> None:
@@ -35,6 +69,32 @@ def test_configuration_files_are_split_by_concern() -> None:
     names = {path.name for path in configuration_files()}
     expected = {"versions.tf", "variables.tf", "dynamodb.tf", "iam.tf", "lambda.tf", "api.tf", "outputs.tf"}
     assert expected <= names, f"missing: {sorted(expected - names)}"
+
+
+def _access_log_format(terraform: Terraform, workdir: Path) -> str:
+    """The stage's access log format as Terraform renders it: its expression run through `terraform console`."""
+    expression = str(block(load().resource("aws_apigatewayv2_stage", "default"), "access_log_settings")["format"])
+    assert expression.startswith("${"), expression
+    assert expression.endswith("}"), expression
+    assert not references(expression), f"the format should depend on nothing: {expression}"
+    # base64 keeps the console's string quoting out of the way.
+    result = terraform.run(workdir, "console", stdin=f"base64encode({expression[2:-1]})\n")
+    return base64.b64decode(json.loads(result.stdout.strip())).decode()
+
+
+def test_access_log_format_is_json_with_the_lambda_request_id(terraform: Terraform, tmp_path: Path) -> None:
+    rendered = _access_log_format(terraform, tmp_path)
+    fields = json.loads(rendered)
+    assert all(_CONTEXT_VARIABLE.fullmatch(value) for value in fields.values()), f"one variable per field: {fields}"
+    used = set(fields.values())
+    assert used <= HTTP_API_LOG_VARIABLES, f"not HTTP API access log variables: {used - HTTP_API_LOG_VARIABLES}"
+    assert used >= REQUIRED_LOG_VARIABLES, f"missing: {REQUIRED_LOG_VARIABLES - used}"
+    # What API Gateway writes in place of the variables: "-" for a value it lacks, ids, times, numbers.
+    for sample in ("-", "1b4f0a2e-58cd-4b1e-9a52-0d6f3c1e7a90", "12/Mar/2025:10:15:42 +0000", "200"):
+        assert json.loads(_CONTEXT_VARIABLE.sub(sample, rendered)) == dict.fromkeys(fields, sample)
+    # The access_log_group output's description names the field that holds the Lambda request id.
+    assert fields["integrationRequestId"] == "$context.integration.requestId"
+    assert "integrationRequestId" in load().outputs["access_log_group"]["description"]
 
 
 def _checkov() -> str:
