@@ -1,6 +1,7 @@
 """Build the Lambda artifacts: `dist/layer.zip` (the adapter, Flask and its dependencies) and `dist/function.zip`.
 
 Both zips are reproducible: sorted entries, fixed timestamps and modes, so equal inputs give equal bytes.
+Every module ships compiled beside its source unless asked not to (see `_compile`).
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ import ast
 import csv
 import email.parser
 import hashlib
-import importlib.util
 import os
 import py_compile
 import re
 import subprocess
 import sys
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -26,11 +27,16 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYER_DIR = ROOT / "python-lambda-layer"
 LAYER_REQUIREMENTS = ROOT / "requirements" / "layer.txt"
 FUNCTION_DIR = ROOT / "api"
+# Where Lambda puts each zip's files: the code objects of the bytecode name these paths.
+LAYER_ROOT = "/opt"
+TASK_ROOT = "/var/task"
 FUNCTION_REQUIREMENTS = "requirements.txt"  # beside routes.py: the function's own third-party packages
 DIST_DIR = ROOT / "dist"
 
 PYTHON_VERSION = "3.13"
 ARCHITECTURES = {"arm64": "aarch64", "x86_64": "x86_64"}
+# The bytecode files Lambda's Python looks for (`__pycache__/<module>.cpython-313.pyc`).
+CACHE_TAG = "cpython-" + PYTHON_VERSION.replace(".", "")
 # The Lambda Python 3.13 runtime is Amazon Linux 2023 (glibc 2.34): any manylinux wheel up to 2_34 runs there.
 GLIBC_MINORS = range(34, 16, -1)
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
@@ -44,9 +50,11 @@ _LICENCE_PREFIXES = ("LICENSE", "LICENCE", "COPYING", "NOTICE", "AUTHORS")
 _BUILD_SUFFIXES = (".pyc", ".pyo", ".c", ".h", ".cpp", ".pyx", ".pxd", ".pyi")
 _CACHE_DIRS = frozenset({"__pycache__"})
 _SKIPPED_DIRS = _CACHE_DIRS | {"tests", "test"}
-# Werkzeug's interactive debugger (a browser console that runs code) only runs under `flask run --debug`;
-# on Lambda it is dead weight, and code that must never be reachable in production.
-_DEVELOPMENT_ONLY = ("werkzeug/debug/",)
+# What no Lambda function can run: werkzeug's interactive debugger (a browser console that runs code, which
+# must never be reachable in production) and its development server's reloader, both `flask run --debug`
+# only; werkzeug's demo page, which shows the WSGI environment and nothing imports; click's Windows console.
+# Nor `__main__.py` files (see `_trimmed_away`): only `python -m <package>` runs them.
+_NOT_ON_LAMBDA = ("werkzeug/debug/", "werkzeug/_reloader.py", "werkzeug/testapp.py", "click/_winconsole.py")
 
 
 class PackageError(Exception):
@@ -93,12 +101,12 @@ def build_layer(
     layer_dir: Path = LAYER_DIR,
     requirements: Path = LAYER_REQUIREMENTS,
     reuse: bool = False,
-    bytecode: bool = False,
+    bytecode: bool = True,
 ) -> Built:
     """`python/main.py`, `python/lambda_wsgi/` and the requirements installed for Lambda's Python and `arch`.
 
-    With `reuse`, an existing zip built from the same inputs is kept as it is. With `bytecode`, every
-    module also ships compiled (see `_compile`).
+    With `reuse`, an existing zip built from the same inputs, with or without bytecode as asked, is kept as it is.
+    With `bytecode`, every module also ships compiled (see `_compile`).
     """
     if not (layer_dir / "main.py").is_file():
         raise PackageError(f"{display(layer_dir / 'main.py')} is missing: the layer's entry point `main.handler`")
@@ -121,32 +129,59 @@ def build_layer(
                 raise PackageError(f"{display(requirements)} installs {name}, which the layer's own code also has")
             entries[key] = path
         if bytecode:
-            entries.update(_compile(entries, Path(target) / ".bytecode"))
+            entries.update(_compile(entries, Path(target) / ".bytecode", LAYER_ROOT))
         return write_zip(out, entries, comment)
 
 
-def _compile(entries: dict[str, Path], work: Path) -> dict[str, Path]:
-    """Bytecode for every module of the layer, as `__pycache__/*.cpython-313.pyc` entries.
+def _compile(entries: dict[str, Path], work: Path, root: str, *, lenient: bool = False) -> dict[str, Path]:
+    """Bytecode for every module of `entries`, as the `__pycache__/*.cpython-313.pyc` entries Python looks for.
 
-    /opt is read-only on Lambda, so without these every cold start compiles Flask's stack again
-    (about 0.4 s on a 2-core machine). Unchecked-hash pycs are valid whatever the files' times, and
-    are the same bytes on every build; tracebacks name the files where Lambda puts them, under /opt.
+    /opt and /var/task are read-only on Lambda, so without these every cold start compiles Flask's stack
+    and the function again (about 0.4 s on a 2-core machine). Unchecked-hash pycs (PEP 552) are valid
+    whatever the files' times and are the same bytes on every build; their code objects name the files
+    where Lambda puts them, under `root`. The sources stay beside them, for tracebacks to quote.
+
+    With `lenient`, a file that does not compile gets no pyc, as pip does: a package may ship templates or
+    test data named `*.py` that nothing imports. Otherwise it stops the build.
     """
+    if sys.implementation.cache_tag != CACHE_TAG:
+        raise PackageError(
+            f"bytecode for Lambda's Python {PYTHON_VERSION} needs that Python to compile it, but this is "
+            f"{sys.version.split()[0]} ({sys.executable}); use ./build.sh package"
+        )
     compiled: dict[str, Path] = {}
     for name, source in entries.items():
         if not name.endswith(".py"):
             continue
-        cached = importlib.util.cache_from_source(name)
-        destination = work / cached
+        cached = _pyc_name(name)
+        try:
+            _compile_file(source, work / cached, f"{root}/{name}")
+        except py_compile.PyCompileError as error:
+            if lenient:
+                continue
+            raise PackageError(f"{display(source)} does not compile: {error.exc_value}") from None
+        compiled[cached] = work / cached
+    return compiled
+
+
+def _pyc_name(name: str) -> str:
+    """`a/b.py` -> `a/__pycache__/b.cpython-313.pyc`, whatever this interpreter's pycache prefix or `-O` flags."""
+    folder, _, file = name.rpartition("/")
+    cached = f"__pycache__/{file.removesuffix('.py')}.{CACHE_TAG}.pyc"
+    return f"{folder}/{cached}" if folder else cached
+
+
+def _compile_file(source: Path, destination: Path, shown_as: str) -> None:
+    # A dependency's SyntaxWarnings (invalid escapes...) are its authors' to fix, not noise for this build.
+    with warnings.catch_warnings(action="ignore"):
         py_compile.compile(
             str(source),
             cfile=str(destination),
-            dfile=f"/opt/{name}",
+            dfile=shown_as,
             doraise=True,
+            optimize=0,  # asserts and docstrings kept: Lambda runs without -O
             invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
         )
-        compiled[cached] = destination
-    return compiled
 
 
 def pip_platforms(arch: str) -> list[str]:
@@ -196,7 +231,11 @@ def _installed_files(target: Path, *, trimmed: bool = True) -> Iterator[tuple[st
 
 
 def _trimmed_away(name: str) -> bool:
-    return name.endswith(_BUILD_SUFFIXES) or name.endswith("/py.typed") or name.startswith(_DEVELOPMENT_ONLY)
+    return (
+        name.endswith(_BUILD_SUFFIXES)
+        or name.endswith(("/py.typed", "/__main__.py"))
+        or name.startswith(_NOT_ON_LAMBDA)
+    )
 
 
 def _is_licence(name: str) -> bool:
@@ -223,20 +262,38 @@ def _walk(directory: Path, skipped: frozenset[str] = _SKIPPED_DIRS) -> Iterator[
 
 
 def build_function(
-    out: Path, function_dir: Path = FUNCTION_DIR, arch: str = "arm64", layer: Path | None = None
+    out: Path,
+    function_dir: Path = FUNCTION_DIR,
+    arch: str = "arm64",
+    layer: Path | None = None,
+    *,
+    bytecode: bool = True,
 ) -> Built:
     """`routes.py`, the modules of `function_dir` it imports (transitively) and the data files they name, and
     the packages its `requirements.txt` lists, installed for Lambda's Python and `arch` to run beside `layer`
-    (the layer's zip, needed only then: see `_dependencies`)."""
+    (the layer's zip, needed only then: see `_dependencies`). With `bytecode`, every module also ships
+    compiled (see `_compile`)."""
     files = function_files(function_dir)
     requirements = function_dir / FUNCTION_REQUIREMENTS
+    with tempfile.TemporaryDirectory(prefix="function-") as work:
+        dependencies = _function_dependencies(requirements, arch, layer, files, Path(work))
+        entries = files | dependencies
+        if bytecode:
+            # The function's own modules must compile (better told now than at a cold start); its
+            # dependencies may ship files named *.py that nothing imports (see `_compile`).
+            entries |= _compile(files, Path(work) / "bytecode", TASK_ROOT)
+            entries |= _compile(dependencies, Path(work) / "bytecode", TASK_ROOT, lenient=True)
+        return write_zip(out, entries)
+
+
+def _function_dependencies(
+    requirements: Path, arch: str, layer: Path | None, files: dict[str, Path], work: Path
+) -> dict[str, Path]:
     if not requirements.is_file():
-        return write_zip(out, files)
+        return {}
     if layer is None or not layer.is_file():
         raise PackageError(f"{display(requirements)} needs the layer's zip, to install against what it holds")
-    with tempfile.TemporaryDirectory(prefix="function-") as work:
-        files.update(_dependencies(requirements, arch, layer, _importable(files), Path(work)))
-        return write_zip(out, files)
+    return _dependencies(requirements, arch, layer, _importable(files), work)
 
 
 def _dependencies(requirements: Path, arch: str, layer: Path, own: set[str], work: Path) -> dict[str, Path]:
@@ -277,7 +334,7 @@ def _layer_contents(layer: Path) -> tuple[dict[str, str], set[str]]:
             if inside.endswith(".dist-info/METADATA") and inside.count("/") == 1:
                 name, version = _metadata(archive.read(entry).decode())
                 distributions[_normalise(name)] = version
-            elif not top.endswith(".dist-info"):
+            elif not top.endswith(".dist-info") and top not in _CACHE_DIRS:
                 names.add(top)
     return distributions, names
 
@@ -433,8 +490,10 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--bytecode",
-        action="store_true",
-        help="also ship compiled modules: cold starts about 3x faster, the zip about 2.5x larger",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="ship every module compiled beside its source (the default): cold starts about 3x faster; "
+        "--no-bytecode ships sources only, zips about 2.5x smaller",
     )
     return parser.parse_args(None if argv is None else list(argv))
 
@@ -451,13 +510,15 @@ def main(argv: Iterable[str] | None = None) -> int:
         layer = build_layer(
             args.out_dir / "layer.zip", args.arch, requirements=args.requirements, bytecode=args.bytecode
         )
-        function = build_function(args.out_dir / "function.zip", args.function_dir, args.arch, layer.path)
+        function = build_function(
+            args.out_dir / "function.zip", args.function_dir, args.arch, layer.path, bytecode=args.bytecode
+        )
     except PackageError as error:
         print(f"package: error: {error}", file=sys.stderr)
         return 1
-    compiled = ", bytecode" if args.bytecode else ""
-    print(f"{layer.describe()}  [layer, Python {PYTHON_VERSION} {args.arch}{compiled}]")
-    print(f"{function.describe()}  [function]")
+    compiled = "bytecode" if args.bytecode else "sources only"
+    print(f"{layer.describe()}  [layer, Python {PYTHON_VERSION} {args.arch}, {compiled}]")
+    print(f"{function.describe()}  [function, {compiled}]")
     return 0
 
 

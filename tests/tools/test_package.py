@@ -1,16 +1,21 @@
-"""`./build.sh package`: reproducible zips holding exactly what runs on Lambda, and loud failures.
+"""`./build.sh package`: reproducible zips holding exactly what runs on Lambda, compiled, and loud failures.
 
-The arm64 build (the default target) runs twice through the command line; the contents are checked
-against independent oracles: the source tree, the installed distributions, `modulefinder`.
+The arm64 build (the default target) runs twice through the command line, under different hash seeds; the
+contents are checked against independent oracles: the source tree, the installed distributions,
+`modulefinder`, the interpreter's own pyc format and import system.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import marshal
+import os
 import re
+import shutil
 import subprocess
 import sys
+import types
 import zipfile
 from modulefinder import ModuleFinder
 from pathlib import Path
@@ -24,10 +29,11 @@ pytestmark = pytest.mark.slow
 ROOT = package.ROOT
 
 
-def _package(*args: str) -> subprocess.CompletedProcess[str]:
+def _package(*args: str, hash_seed: str = "random") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(ROOT / "tools" / "package.py"), *args],
         cwd=ROOT,
+        env={**os.environ, "PYTHONHASHSEED": hash_seed},
         capture_output=True,
         text=True,
         timeout=300,
@@ -41,19 +47,77 @@ def _function_dir() -> Path:
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, str]]:
-    """Two independent default builds: (output folder, what the command printed)."""
+    """Two independent default builds: (output folder, what the command printed).
+
+    Each runs under its own hash seed: set and dict orders must not reach the bytecode.
+    """
     results = []
-    for name in ("first", "second"):
+    for name, seed in (("first", "1"), ("second", "2")):
         out = tmp_path_factory.mktemp(name)
-        completed = _package("--out-dir", str(out), "--function-dir", str(_function_dir()))
+        completed = _package("--out-dir", str(out), "--function-dir", str(_function_dir()), hash_seed=seed)
         assert completed.returncode == 0, completed.stderr
         results.append((out, completed.stdout))
     return results
 
 
+@pytest.fixture(scope="module")
+def sources_only(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A `--no-bytecode` build: (output folder, what the command printed)."""
+    out = tmp_path_factory.mktemp("sources-only")
+    completed = _package("--out-dir", str(out), "--function-dir", str(_function_dir()), "--no-bytecode")
+    assert completed.returncode == 0, completed.stderr
+    return out, completed.stdout
+
+
+@pytest.fixture(scope="module")
+def host_layer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default layer for this machine's architecture, so its native code loads here."""
+    return package.build_layer(tmp_path_factory.mktemp("host") / "layer.zip", package.host_architecture()).path
+
+
 def _names(path: Path) -> list[str]:
     with zipfile.ZipFile(path) as archive:
         return archive.namelist()
+
+
+def _extract(path: Path, target: Path) -> Path:
+    with zipfile.ZipFile(path) as archive:
+        archive.extractall(target)
+    return target
+
+
+def _python(*args: str) -> subprocess.CompletedProcess[str]:
+    """This interpreter, isolated from the environment and the user's site, writing no bytecode."""
+    return subprocess.run(
+        [sys.executable, "-I", "-S", "-B", *args], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def _file_names(code: types.CodeType) -> set[str]:
+    """The file names a module's code objects carry (tracebacks and inspect show these)."""
+    names = {code.co_filename}
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            names |= _file_names(constant)
+    return names
+
+
+def _assert_every_module_is_compiled(path: Path, root: str) -> None:
+    """A pyc beside every module of the zip: of this Python, unchecked-hash, of that very source, naming
+    the file where Lambda puts it (under `root`)."""
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        modules = [name for name in names if name.endswith(".py")]
+        assert modules
+        assert {name for name in names if name.endswith(".pyc")} == {
+            importlib.util.cache_from_source(name) for name in modules
+        }
+        for module in modules:
+            pyc = archive.read(importlib.util.cache_from_source(module))
+            assert pyc[:4] == importlib.util.MAGIC_NUMBER, module
+            assert int.from_bytes(pyc[4:8], "little") == 0b01, module  # hash-based, source not checked (PEP 552)
+            assert pyc[8:16] == importlib.util.source_hash(archive.read(module)), module
+            assert _file_names(marshal.loads(pyc[16:])) == {f"{root}/{module}"}
 
 
 def test_building_twice_gives_byte_identical_zips(builds: list[tuple[Path, str]]) -> None:
@@ -62,13 +126,27 @@ def test_building_twice_gives_byte_identical_zips(builds: list[tuple[Path, str]]
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
 
-def test_the_build_prints_each_zips_size(builds: list[tuple[Path, str]]) -> None:
-    out, printed = builds[0]
-    for name in ("layer.zip", "function.zip"):
-        match = re.search(rf"{name}: [\d.]+ MB \((\d+) bytes, (\d+) files\)", printed)
+@pytest.mark.parametrize("which", ["default", "--no-bytecode"])
+def test_the_build_prints_each_zips_size_and_whether_it_holds_bytecode(
+    builds: list[tuple[Path, str]], sources_only: tuple[Path, str], which: str
+) -> None:
+    out, printed = builds[0] if which == "default" else sources_only
+    compiled = "bytecode" if which == "default" else "sources only"
+    for name, kind in (
+        ("layer.zip", f"layer, Python 3.13 arm64, {compiled}"),
+        ("function.zip", f"function, {compiled}"),
+    ):
+        match = re.search(rf"{name}: [\d.]+ MB \((\d+) bytes, (\d+) files\)  \[(.+)\]", printed)
         assert match is not None, printed
         assert int(match[1]) == (out / name).stat().st_size
         assert int(match[2]) == len(_names(out / name))
+        assert match[3] == kind
+
+
+def test_bytecode_is_on_unless_turned_off() -> None:
+    assert package.parse_args([]).bytecode is True
+    assert package.parse_args(["--bytecode"]).bytecode is True
+    assert package.parse_args(["--no-bytecode"]).bytecode is False
 
 
 def test_entries_are_sorted_with_fixed_timestamps_and_modes(builds: list[tuple[Path, str]]) -> None:
@@ -87,7 +165,8 @@ def test_entries_are_sorted_with_fixed_timestamps_and_modes(builds: list[tuple[P
 def test_the_layer_holds_the_adapter_and_the_pinned_packages_only(builds: list[tuple[Path, str]]) -> None:
     names = _names(builds[0][0] / "layer.zip")
     assert all(name.startswith("python/") for name in names)
-    inside = [name.removeprefix("python/") for name in names]
+    # The bytecode beside each module: see test_every_module_of_both_zips_ships_compiled.
+    inside = [name.removeprefix("python/") for name in names if not name.endswith(".pyc")]
 
     layer_dir = ROOT / "python-lambda-layer"
     own_sources = {
@@ -114,21 +193,32 @@ def test_the_layer_holds_the_adapter_and_the_pinned_packages_only(builds: list[t
         if top.endswith(".dist-info"):
             assert rest in ("METADATA", "entry_points.txt") or "LICEN" in rest.upper(), name
     assert {name.split("/")[0] for name in inside if name.endswith("/METADATA")} == dist_infos
-    assert not [name for name in inside if name.endswith((".pyc", ".pyi", ".c", ".h", "py.typed"))]
+    assert not [name for name in inside if name.endswith((".pyi", ".c", ".h", "py.typed"))]
     assert not [name for name in inside if name.startswith("bin/") or "__pycache__" in name]
     assert not [name for name in inside if name.endswith(("/RECORD", "/INSTALLER", "/WHEEL", "/REQUESTED"))]
-    # The interactive debugger never runs on Lambda; the rest of werkzeug is there.
-    assert not [name for name in inside if name.startswith("werkzeug/debug/")]
-    assert "werkzeug/serving.py" in inside
+    # What never runs on Lambda: the debugger and the reloader of `flask run --debug`, werkzeug's demo page,
+    # click's Windows console, `python -m` entry points. The rest of each package is there, fallbacks included.
+    assert not [name for name in inside if name.startswith("werkzeug/debug/") or name.endswith("/__main__.py")]
+    assert not {"werkzeug/_reloader.py", "werkzeug/testapp.py", "click/_winconsole.py"} & set(inside)
+    kept = {"werkzeug/serving.py", "click/_termui_impl.py", "markupsafe/_native.py", "pybase64/_fallback.py"}
+    assert kept <= set(inside)
     # Native code for Lambda's arm64, none for this machine.
     assert "markupsafe/_speedups.cpython-313-aarch64-linux-gnu.so" in inside
     assert not [name for name in inside if name.endswith(".so") and "aarch64" not in name]
 
 
 def test_the_function_holds_routes_and_what_it_imports(tmp_path: Path) -> None:
-    built = package.build_function(tmp_path / "function.zip", ECHO_DIR)
+    built = package.build_function(tmp_path / "function.zip", ECHO_DIR, bytecode=False)
     # not_imported.py and notes.md are in the folder, but nothing imports or names them.
     assert _names(built.path) == ["greeting.txt", "helpers.py", "routes.py"]
+    compiled = package.build_function(tmp_path / "compiled.zip", ECHO_DIR)
+    assert _names(compiled.path) == [
+        "__pycache__/helpers.cpython-313.pyc",
+        "__pycache__/routes.cpython-313.pyc",
+        "greeting.txt",
+        "helpers.py",
+        "routes.py",
+    ]
 
 
 @pytest.mark.skipif(not (API_DIR / "routes.py").is_file(), reason="api/routes.py does not exist yet")
@@ -138,7 +228,9 @@ def test_the_api_function_zip_holds_what_routes_py_imports_and_reads(builds: lis
     files = [getattr(module, "__file__", None) for name, module in finder.modules.items() if name != "__main__"]
     imported = {Path(file).resolve().relative_to(API_DIR).as_posix() for file in files if file}
     data = {"openapi.json"} if (API_DIR / "openapi.json").is_file() else set()
-    assert set(_names(builds[0][0] / "function.zip")) == {"routes.py"} | imported | data
+    modules = {"routes.py"} | imported
+    compiled = {importlib.util.cache_from_source(name) for name in modules}
+    assert set(_names(builds[0][0] / "function.zip")) == modules | compiled | data
 
 
 def test_packages_and_relative_imports_are_followed(tmp_path: Path) -> None:
@@ -187,41 +279,70 @@ def test_pip_failing_fails_loudly_and_leaves_no_layer(tmp_path: Path) -> None:
     assert not out.exists() or not [path for path in out.iterdir() if "partial" in path.name]
 
 
-def test_an_unchanged_layer_is_reused_when_asked(builds: list[tuple[Path, str]]) -> None:
-    layer = builds[0][0] / "layer.zip"
+def test_an_unchanged_layer_is_reused_when_asked_bytecode_included(
+    builds: list[tuple[Path, str]], tmp_path: Path
+) -> None:
+    layer = tmp_path / "layer.zip"
+    shutil.copy2(builds[0][0] / "layer.zip", layer)
     before = (layer.stat().st_mtime_ns, layer.read_bytes())
     package.build_layer(layer, "arm64", reuse=True)
     assert (layer.stat().st_mtime_ns, layer.read_bytes()) == before
+    # The same inputs without bytecode are another layer: built again, then reused in turn.
+    package.build_layer(layer, "arm64", reuse=True, bytecode=False)
+    assert not [name for name in _names(layer) if name.endswith(".pyc")]
+    after = (layer.stat().st_mtime_ns, layer.read_bytes())
+    package.build_layer(layer, "arm64", reuse=True, bytecode=False)
+    assert (layer.stat().st_mtime_ns, layer.read_bytes()) == after
 
 
-def test_bytecode_builds_are_reproducible_and_are_what_python_loads(tmp_path: Path) -> None:
-    """--bytecode ships an unchecked-hash pyc beside every module, and the interpreter runs it, not the source."""
-    arch = package.host_architecture()
-    first = package.build_layer(tmp_path / "first.zip", arch, bytecode=True)
-    second = package.build_layer(tmp_path / "second.zip", arch, bytecode=True)
-    assert first.path.read_bytes() == second.path.read_bytes()
+@pytest.mark.parametrize(("name", "root"), [("layer.zip", "/opt"), ("function.zip", "/var/task")])
+def test_every_module_of_both_zips_ships_compiled(builds: list[tuple[Path, str]], name: str, root: str) -> None:
+    _assert_every_module_is_compiled(builds[0][0] / name, root)
 
-    names = _names(first.path)
-    modules = [name for name in names if name.endswith(".py")]
-    compiled = {name for name in names if name.endswith(".pyc")}
-    assert compiled == {importlib.util.cache_from_source(name) for name in modules}
-    with zipfile.ZipFile(first.path) as archive:
-        header = archive.read("python/flask/__pycache__/app.cpython-313.pyc")[:16]
-        archive.extractall(tmp_path / "opt")
-    assert int.from_bytes(header[4:8], "little") == 0b01  # hash-based, source not checked (PEP 552)
 
-    # Break a source file: with its pyc unchecked, the module still imports from bytecode.
-    broken = tmp_path / "opt" / "python" / "werkzeug" / "__init__.py"
-    broken.write_text(broken.read_text() + "\nraise SystemExit('the source was compiled instead of the pyc')\n")
-    script = "import sys; sys.path.insert(0, sys.argv[1]); import werkzeug, flask"
-    done = subprocess.run(
-        [sys.executable, "-I", "-B", "-c", script, str(tmp_path / "opt" / "python")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+def test_no_bytecode_ships_the_same_files_without_their_pycs(
+    builds: list[tuple[Path, str]], sources_only: tuple[Path, str]
+) -> None:
+    for name in ("layer.zip", "function.zip"):
+        with zipfile.ZipFile(builds[0][0] / name) as compiled, zipfile.ZipFile(sources_only[0] / name) as plain:
+            expected = {entry: compiled.read(entry) for entry in compiled.namelist() if not entry.endswith(".pyc")}
+            assert {entry: plain.read(entry) for entry in plain.namelist()} == expected
+        assert not [entry for entry in expected if "__pycache__" in entry]
+
+
+def test_python_loads_the_pycs_not_the_sources(host_layer: Path, tmp_path: Path) -> None:
+    """Break the sources: with their pycs unchecked, the layer and the function still import from bytecode."""
+    opt = _extract(host_layer, tmp_path / "opt") / "python"
+    task = _extract(package.build_function(tmp_path / "function.zip", ECHO_DIR).path, tmp_path / "task")
+    for broken in (opt / "werkzeug" / "__init__.py", task / "routes.py", task / "helpers.py"):
+        broken.write_text(broken.read_text() + "\nraise SystemExit('the source was compiled instead of the pyc')\n")
+    script = "import sys; sys.path[0:0] = sys.argv[1:]; import werkzeug, flask, routes; print(routes.GREETING)"
+    done = _python("-c", script, str(task), str(opt))
     assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (ECHO_DIR / "greeting.txt").read_text().strip()
+
+
+def test_every_module_left_in_the_layer_imports(host_layer: Path, tmp_path: Path) -> None:
+    """Nothing the layer keeps needs what it leaves out (the debugger, the reloader, `__main__`...)."""
+    opt = _extract(host_layer, tmp_path / "opt") / "python"
+    modules = sorted(
+        ".".join(path.relative_to(opt).with_suffix("").parts).removesuffix(".__init__")
+        for path in opt.rglob("*.py")
+        if path.name != "main.py"  # the entry point: it loads the function's app
+    )
+    script = (
+        "import importlib, sys; sys.path.insert(0, sys.argv[1]); [importlib.import_module(m) for m in sys.argv[2:]]"
+    )
+    done = _python("-c", script, str(opt), *modules)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_module_of_the_function_that_does_not_compile_stops_the_build(tmp_path: Path) -> None:
+    """`return` outside a function parses, so only compiling tells; better at build time than at a cold start."""
+    (tmp_path / "routes.py").write_text("import helpers\n")
+    (tmp_path / "helpers.py").write_text("return 1\n")
+    with pytest.raises(package.PackageError, match=r"helpers\.py does not compile: 'return' outside function"):
+        package.build_function(tmp_path / "function.zip", tmp_path)
 
 
 def _function_with_requirements(tmp_path: Path, routes: str, requirements: str) -> Path:
@@ -257,17 +378,21 @@ def test_the_functions_requirements_are_installed_for_lambda_beside_its_code(
     builds: list[tuple[Path, str]], tmp_path: Path
 ) -> None:
     function_dir = _function_with_requirements(
-        tmp_path, "import pybase64\nfrom flask_cors import CORS\n", "pybase64==1.5.1\nflask-cors==6.0.5\n"
+        tmp_path, "import simplejson\nfrom flask_cors import CORS\n", "simplejson==3.20.1\nflask-cors==6.0.5\n"
     )
     layer = builds[0][0] / "layer.zip"  # arm64
-    names = _names(package.build_function(tmp_path / "function.zip", function_dir, "arm64", layer).path)
+    built = package.build_function(tmp_path / "function.zip", function_dir, "arm64", layer)
+    names = _names(built.path)
     assert "routes.py" in names
-    assert "pybase64/_pybase64.cpython-313-aarch64-linux-gnu.so" in names  # built for Lambda's arm64
-    assert {"flask_cors/__init__.py", "pybase64-1.5.1.dist-info/METADATA"} <= set(names)
+    assert "simplejson/_speedups.cpython-313-aarch64-linux-gnu.so" in names  # built for Lambda's arm64
+    expected = {"flask_cors/__init__.py", "simplejson/tests/__init__.py", "simplejson-3.20.1.dist-info/METADATA"}
+    assert expected <= set(names)
     # flask-cors needs Flask and Werkzeug: the layer has them, so the function does not ship a second copy.
     assert not [name for name in names if name.lower().startswith(("flask/", "flask-", "werkzeug"))]
-    assert not [name for name in names if name.startswith("bin/") or name.endswith((".pyc", "/RECORD"))]
+    assert not [name for name in names if name.startswith("bin/") or name.endswith("/RECORD")]
     assert "requirements.txt" not in names
+    # The packages' modules are compiled like the function's own, every one of them.
+    _assert_every_module_is_compiled(built.path, "/var/task")
 
 
 def test_a_dependency_keeps_every_file_it_may_run_and_its_executable_bits(
@@ -281,6 +406,7 @@ def test_a_dependency_keeps_every_file_it_may_run_and_its_executable_bits(
             "toolbox/helper": ("#!/bin/sh\necho hi\n", 0o755),
             "toolbox/test/__init__.py": ("", 0o644),
             "toolbox/__init__.pyi": ("", 0o644),
+            "toolbox/template.py": ("{% for name in names %}\n", 0o644),  # a template, not Python
         },
     )
     function_dir = _function_with_requirements(tmp_path, "import toolbox\n", f"{wheel}\n")
@@ -289,13 +415,16 @@ def test_a_dependency_keeps_every_file_it_may_run_and_its_executable_bits(
         modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
     assert modes["toolbox/helper"] == 0o100755
     assert modes["toolbox/__init__.py"] == modes["routes.py"] == 0o100644
-    assert {"toolbox/test/__init__.py", "toolbox/__init__.pyi"} <= set(modes)
+    assert {"toolbox/test/__init__.py", "toolbox/__init__.pyi", "toolbox/template.py"} <= set(modes)
+    # What compiles is compiled; a file named *.py that is no Python is shipped as it is, as pip does.
+    assert "toolbox/test/__pycache__/__init__.cpython-313.pyc" in modes
+    assert "toolbox/__pycache__/template.cpython-313.pyc" not in modes
 
 
 @pytest.mark.parametrize(
     ("own_module", "installed", "message"),
     [
-        ("pybase64.py", "pybase64==1.5.1", "would shadow the function's own pybase64"),
+        ("simplejson.py", "simplejson==3.20.1", "would shadow the function's own simplejson"),
         (None, "WHEEL", "would shadow the layer's main"),
     ],
 )
@@ -304,7 +433,7 @@ def test_a_dependency_that_would_shadow_a_module_is_refused(
 ) -> None:
     if installed == "WHEEL":
         installed = str(_wheel(tmp_path, "mainpkg", {"main.py": ("handler = None\n", 0o644)}))
-    function_dir = _function_with_requirements(tmp_path, "import pybase64\n", installed + "\n")
+    function_dir = _function_with_requirements(tmp_path, "import simplejson\n", installed + "\n")
     if own_module:
         (function_dir / own_module).write_text("")
     with pytest.raises(package.PackageError, match=message):
@@ -317,23 +446,21 @@ def test_requirements_without_the_layer_fail_loudly(tmp_path: Path) -> None:
         package.build_function(tmp_path / "function.zip", function_dir, "arm64")
 
 
-def test_the_layer_uses_pybase64_that_the_function_ships(tmp_path: Path) -> None:
+def test_a_function_asking_for_pybase64_encodes_with_the_layers_copy(host_layer: Path, tmp_path: Path) -> None:
     """As on Lambda: the function's zip at /var/task, the layer's under /opt/python, both on sys.path."""
     arch = package.host_architecture()
     function_dir = _function_with_requirements(tmp_path, "import pybase64\n", "pybase64==1.5.1\n")
-    task, opt = tmp_path / "task", tmp_path / "opt"
-    layer = package.build_layer(tmp_path / "layer.zip", arch).path
-    with zipfile.ZipFile(package.build_function(tmp_path / "function.zip", function_dir, arch, layer).path) as archive:
-        archive.extractall(task)
-    with zipfile.ZipFile(layer) as archive:
-        archive.extractall(opt)
+    function = package.build_function(tmp_path / "function.zip", function_dir, arch, host_layer)
+    assert not [name for name in _names(function.path) if name.startswith("pybase64")]
+    task = _extract(function.path, tmp_path / "task")
+    opt = _extract(host_layer, tmp_path / "opt") / "python"
     script = (
-        f"import sys; sys.path[0:0] = [{str(task)!r}, {str(opt / 'python')!r}]\n"
+        "import sys; sys.path[0:0] = sys.argv[1:]\n"
         "from lambda_wsgi import encoding\n"
         "text, is_base64 = encoding.response_body([('Content-Type', 'image/png')], bytes(range(256)))\n"
-        "import pybase64\n"
+        "import pybase64, pybase64._pybase64  # the native codec, not only the fallback\n"
         "assert is_base64 and encoding._base64()[0] is pybase64.b64encode_as_string\n"
-        "assert pybase64.__file__.startswith(sys.path[0]), pybase64.__file__\n"
+        "assert pybase64.__file__.startswith(sys.argv[2]), pybase64.__file__\n"
     )
-    completed = subprocess.run([sys.executable, "-I", "-S", "-c", script], capture_output=True, text=True, check=False)
+    completed = _python("-c", script, str(task), str(opt))
     assert completed.returncode == 0, completed.stderr

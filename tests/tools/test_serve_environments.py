@@ -50,6 +50,17 @@ def test_first_request_is_cold_then_the_environment_is_reused_warm(serve: Serve)
     assert isinstance(first["initDurationMs"], float)
 
 
+def test_the_layer_prints_no_access_line_of_its_own_unless_asked(serve: Serve) -> None:
+    """LAMBDA_WSGI_ACCESS_LOG is off by default: serve's own JSON line stays, the layer's does not come."""
+    first = serve.request("GET", "/event/quiet?marker=m-quiet-1")
+    request_id = serve.access_line(first)["lambdaRequestId"]
+    # One environment, one output stream: the layer's line for the first request would precede this marker.
+    serve.request("GET", "/event/quiet?marker=m-quiet-2")
+    assert serve.wait_for_line(serve.stderr, lambda text: "echo marker m-quiet-2" in text, 10)
+    layer_line = serve.wait_for_line(serve.stderr, lambda text: request_id in text and '"type":"access"' in text, 1)
+    assert layer_line is None
+
+
 def test_the_timeout_is_enforced_and_the_environment_replaced(serve: Serve) -> None:
     pid, _ = _pid(serve)
     start_time = descendants(serve.process.pid)[pid]

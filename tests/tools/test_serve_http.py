@@ -24,7 +24,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def serve(zips: Zips) -> Iterator[Serve]:
     args = ["--layer-zip", str(zips.layer), "--function-zip", str(zips.echo), "--concurrency", "4"]
-    with serving(*args, "--env", "EXTRA=extra value") as running:
+    # The layer's own access line is off unless asked for (see test_serve_environments for the default).
+    with serving(*args, "--env", "EXTRA=extra value", "--env", "LAMBDA_WSGI_ACCESS_LOG=on") as running:
         yield running
 
 
@@ -164,7 +165,8 @@ def test_each_request_is_logged_as_one_json_line_with_the_function_lines(serve: 
     assert re.fullmatch(r"[0-9a-f-]{36}", line["lambdaRequestId"])
     printed = serve.wait_for_line(serve.stderr, lambda text: "echo marker m-4711" in text, 10)
     assert printed == "echo marker m-4711"
-    # The layer's own access line, as awslambdaric prints it, carries Lambda's request id.
+    # The layer's own access line (LAMBDA_WSGI_ACCESS_LOG=on), as awslambdaric prints it, carries Lambda's
+    # request id.
     layer_line = serve.wait_for_line(
         serve.stderr, lambda text: line["lambdaRequestId"] in text and '"type":"access"' in text, 10
     )
