@@ -1,4 +1,4 @@
-"""Benchmark of the layer against other Flask-on-Lambda adapters: warm overhead, cold start, layer size.
+"""Benchmark of the layer against other Flask-on-Lambda adapters and a floor: warm overhead, cold start, layer size.
 
 Run it with `./build.sh bench` (or `python -m bench --help` inside .venv-bench).
 """
@@ -10,3 +10,5 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LAYER_DIR = ROOT / "python-lambda-layer"
 FUNCTION_DIR = Path(__file__).resolve().parent / "function"
+LAYER_REQUIREMENTS = ROOT / "requirements" / "layer.txt"
+BENCH_REQUIREMENTS = ROOT / "requirements" / "bench.txt"

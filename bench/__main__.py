@@ -1,6 +1,7 @@
-"""`python -m bench`: compare this layer with apig-wsgi, serverless-wsgi and Mangum + a2wsgi on the same Blueprint.
+"""`python -m bench`: compare this layer as shipped with apig-wsgi, serverless-wsgi, Mangum + a2wsgi and the floor.
 
-Measures warm per-request overhead, cold start and layer zip size, then prints a table and the target ratios.
+Measures warm per-request overhead, cold start of each package as its users deploy it, layer zip size and the cost
+of base64 for a 100 KB binary response, then prints a table and the targets.
 """
 
 from __future__ import annotations
@@ -9,15 +10,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from .adapters import add_layer_path, build_app, select
+from .adapters import add_layer_path, build_app, select, warm_rows
+from .base64_cost import measure_base64
 from .cold import measure_cold
 from .events import CASES, COLD_START_CASE
-from .layer_size import measure_layers, shipped_layer
+from .packaging import deployed
 from .report import Figures, text, write_json
-from .runtime import install_lambda_logging
+from .runtime import RuntimeLogging
 from .warm import UnfairComparisonError, measure_warm
 
-METRICS = ("warm", "cold", "layer")
+METRICS = ("warm", "cold", "layer", "base64")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -25,10 +27,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="few iterations: checks that everything runs")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON to PATH")
     parser.add_argument("--requests", type=int, help="requests per timed batch (default 50; --quick 10)")
-    parser.add_argument("--repeats", type=int, help="timed batches per adapter and case (default 40; --quick 3)")
-    parser.add_argument("--cold-runs", type=int, help="cold starts per adapter (default 15; --quick 3)")
+    parser.add_argument("--repeats", type=int, help="timed batches per row and case (default 40; --quick 3)")
+    parser.add_argument("--cold-runs", type=int, help="cold starts per contender (default 15; --quick 3)")
     parser.add_argument(
-        "--adapters", help="comma-separated peers to compare with (default: all; this layer always runs)"
+        "--adapters",
+        help="comma-separated peers to compare with (default: all; this layer and the floor always run)",
     )
     parser.add_argument("--only", help=f"comma-separated metrics to measure (default: {','.join(METRICS)})")
     parser.add_argument(
@@ -49,34 +52,45 @@ def main(argv: list[str]) -> int:
         raise SystemExit(f"unknown metric(s): {', '.join(sorted(metrics - set(METRICS)))}")
     add_layer_path()
     contenders = select(args.adapters.split(",") if args.adapters else None)
-    missing = [contender.name for contender in contenders if not contender.available()]
-    if missing:
-        raise SystemExit(f"not installed here: {', '.join(missing)}; run the benchmark with ./build.sh bench")
 
-    install_lambda_logging()
-    app = build_app()
-    if args.profile:
-        from .profile import profile_ours
+    with RuntimeLogging() as logging:
+        logging.use("text")
+        app = build_app()
+        if args.profile:
+            from .profile import profile_ours
 
-        print(profile_ours(app, requests=args.requests or 2000))
-        return 0
+            print(profile_ours(app, requests=args.requests or 2000))
+            return 0
 
-    figures = Figures(contenders=contenders, cases=list(CASES), cold_runs=cold_runs)
-    if "warm" in metrics:
-        print(
-            f"warm: {len(contenders)} adapters x {len(CASES)} cases x {repeats} x {requests} requests", file=sys.stderr
-        )
-        try:
-            figures.warm = measure_warm(app, contenders, CASES, requests=requests, repeats=repeats)
-        except UnfairComparisonError as error:
-            raise SystemExit(f"the adapters do not answer alike, so no figures: {error}") from None
-    if "cold" in metrics:
-        print(f"cold start: {len(contenders)} adapters x {cold_runs} runs", file=sys.stderr)
-        figures.cold = measure_cold(contenders, COLD_START_CASE, runs=cold_runs)
-    if "layer" in metrics:
-        print("layer zips: pip install --target for each adapter", file=sys.stderr)
-        figures.layers = measure_layers(contenders)
-        figures.shipped_layer = shipped_layer()
+        figures = Figures(contenders=contenders, cases=list(CASES), cold_runs=cold_runs)
+        if "warm" in metrics:
+            missing = [contender.name for contender in contenders if not contender.available()]
+            if missing:
+                raise SystemExit(f"not installed here: {', '.join(missing)}; run the benchmark with ./build.sh bench")
+            figures.rows = warm_rows(contenders)
+            print(
+                f"warm: {len(figures.rows)} rows x {len(CASES)} cases x {repeats} x {requests} requests",
+                file=sys.stderr,
+            )
+            try:
+                figures.warm = measure_warm(app, figures.rows, CASES, logging, requests=requests, repeats=repeats)
+            except UnfairComparisonError as error:
+                raise SystemExit(f"the contenders do not answer alike, so no figures: {error}") from None
+        if "base64" in metrics:
+            print("base64: 100 KB binary body, shipped codec and standard library", file=sys.stderr)
+            figures.base64 = measure_base64(calls=20 if args.quick else 200, repeats=3 if args.quick else 30)
+
+    if metrics & {"cold", "layer"}:
+        print("packages: ours by tools/package.py, the others by pip install --target + zip -r", file=sys.stderr)
+        with deployed(contenders) as packages:
+            figures.layers = {name: deployed_.package.layer_size() for name, deployed_ in packages.items()}
+            figures.functions = {name: deployed_.package.function_size() for name, deployed_ in packages.items()}
+            if "cold" in metrics:
+                print(f"cold start: {len(contenders)} contenders x {cold_runs} runs", file=sys.stderr)
+                trees = {name: deployed_.tree for name, deployed_ in packages.items()}
+                figures.cold = measure_cold(contenders, trees, COLD_START_CASE, runs=cold_runs)
+        if "layer" not in metrics:
+            figures.layers = figures.functions = None
     print(text(figures), flush=True)
     if args.json:
         write_json(figures, args.json)

@@ -1,50 +1,121 @@
-"""The contenders: this layer and the adapters it is compared with, each wrapping the same Flask app.
+"""The contenders (this layer, the adapters it is compared with, and the floor) and the warm rows they run as.
 
-Each peer's wrapping lives in its handler module in `function/`, so the warm and cold runs use the very same code.
+Each peer's wrapping lives in its handler module in `function/`, so the warm and cold runs use the very same code;
+so does the floor's (`floor_main`: Flask called with a minimal environ, no adapter).
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from importlib.metadata import PackageNotFoundError, version
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
-from . import FUNCTION_DIR, LAYER_DIR
+from . import BENCH_REQUIREMENTS, FUNCTION_DIR, LAYER_DIR
 
 Handler = Callable[[dict[str, Any], Any], Any]
+Role = Literal["ours", "peer", "floor"]
+LogFormat = Literal["text", "json"]
 OURS = "lambda_wsgi"
+FLOOR = "floor"
 
 
 @dataclass(frozen=True)
-class LayerVariant:
-    """This layer set up another way, timed beside it as shipped: the peers log nothing per request, and a
-    function may ship pybase64, which the layer then uses for base64 bodies."""
+class Contender:
+    """One way to run the app on Lambda: how to wrap it, which handler module a cold start imports, what its
+    layer adds to the pinned Flask stack of requirements/layer.txt."""
+
+    name: str
+    module: str  # the handler module the Lambda runtime imports (`main`, from the layer, for ours)
+    distributions: tuple[str, ...]  # what its layer adds to Flask (pinned by requirements/bench.txt)
+    imports: tuple[str, ...]  # top-level packages that must be importable here to time it warm
+    role: Role = "peer"
+
+    @property
+    def is_ours(self) -> bool:
+        return self.role == "ours"
+
+    @property
+    def label(self) -> str:
+        if self.is_ours:
+            return "lambda_wsgi (this layer)"
+        if self.role == "floor":
+            return "Floor: Flask, minimal handler, no adapter"
+        return " + ".join(f"{dist} {pinned_version(dist)}" for dist in self.distributions)
+
+    def available(self) -> bool:
+        return all(importlib.util.find_spec(name) is not None for name in self.imports)
+
+    def wrap(self, app: Any, *, access_log: bool = False) -> Handler:
+        if self.is_ours:
+            from lambda_wsgi import Adapter
+
+            return Adapter(app, access_log=access_log)
+        # The handler modules import the Blueprint as Lambda would, as the top-level module `routes`.
+        if str(FUNCTION_DIR) not in sys.path:
+            sys.path.insert(0, str(FUNCTION_DIR))
+        wrap: Callable[[Any], Handler] = importlib.import_module(self.module).wrap
+        return wrap(app)
+
+
+CONTENDERS: tuple[Contender, ...] = (
+    Contender(OURS, "main", (), ("flask", "lambda_wsgi"), role="ours"),
+    Contender("apig-wsgi", "apig_wsgi_main", ("apig-wsgi",), ("flask", "apig_wsgi")),
+    Contender("serverless-wsgi", "serverless_wsgi_main", ("serverless-wsgi",), ("flask", "serverless_wsgi")),
+    Contender("mangum", "mangum_main", ("mangum", "a2wsgi"), ("flask", "mangum", "a2wsgi")),
+    Contender(FLOOR, "floor_main", (), ("flask",), role="floor"),
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One warm row: a contender set up one way. This layer's first row is the layer as shipped (access line
+    off, pybase64 importable); its other rows turn the access line on under each of the runtime's log formats,
+    or make pybase64 unimportable. `pybase64=None` leaves whatever Python finds (the peers don't use it)."""
 
     name: str
     label: str
-    access_log: bool
-    pybase64: bool
+    contender: Contender
+    access_log: bool = False
+    log_format: LogFormat = "text"
+    pybase64: bool | None = None
 
     def wrap(self, app: Any) -> Handler:
-        from lambda_wsgi import Adapter
-
-        return Adapter(app, access_log=self.access_log)
+        return self.contender.wrap(app, access_log=self.access_log)
 
 
-VARIANTS: tuple[LayerVariant, ...] = (
-    LayerVariant("lambda_wsgi-quiet", "lambda_wsgi, access line off", access_log=False, pybase64=False),
-    LayerVariant("lambda_wsgi-pybase64", "lambda_wsgi + pybase64 in the function", access_log=True, pybase64=True),
-    LayerVariant(
-        "lambda_wsgi-pybase64-quiet", "lambda_wsgi + pybase64, access line off", access_log=False, pybase64=True
-    ),
-)
-OURS_QUIET = VARIANTS[0].name
+def warm_rows(contenders: list[Contender]) -> list[Row]:
+    """Ours as shipped and its opt-in variants first, then the peers, then the floor."""
+    rows: list[Row] = []
+    for contender in contenders:
+        if contender.is_ours:
+            rows += [
+                Row(OURS, "lambda_wsgi (this layer, as shipped)", contender, pybase64=True),
+                Row(
+                    "lambda_wsgi-access-text",
+                    "lambda_wsgi, access line on, runtime's text log format",
+                    contender,
+                    access_log=True,
+                    pybase64=True,
+                ),
+                Row(
+                    "lambda_wsgi-access-json",
+                    "lambda_wsgi, access line on, runtime's JSON log format",
+                    contender,
+                    access_log=True,
+                    log_format="json",
+                    pybase64=True,
+                ),
+                Row("lambda_wsgi-stdlib-base64", "lambda_wsgi, standard-library base64", contender, pybase64=False),
+            ]
+        else:
+            rows.append(Row(contender.name, contender.label, contender))
+    return rows
 
 
 def pybase64_available() -> bool:
@@ -58,8 +129,8 @@ def _pybase64() -> ModuleType:
 
 
 def layer_finds_pybase64(found: bool | None) -> None:
-    """Whether this layer's next base64 body finds pybase64 (as in a function that ships it), or not (the layer
-    as shipped); None puts back what Python itself would find."""
+    """Whether this layer's next base64 body finds pybase64 (as shipped: the layer holds it) or not (to show
+    what it buys); None puts back what Python itself would find."""
     from lambda_wsgi import encoding
 
     if found:
@@ -71,50 +142,13 @@ def layer_finds_pybase64(found: bool | None) -> None:
     encoding._base64.cache_clear()
 
 
-@dataclass(frozen=True)
-class Contender:
-    """One adapter: how to wrap an app, which handler module a cold start imports, what its layer ships."""
+def layer_encoder() -> Callable[[bytes], str]:
+    """The function this layer encodes a binary response body with, as things stand (see layer_finds_pybase64)."""
+    from lambda_wsgi import encoding
 
-    name: str
-    module: str  # the handler module the Lambda runtime would import (`main.handler` for ours)
-    distributions: tuple[str, ...]  # what its layer adds to Flask (pinned by requirements/bench.txt)
-    imports: tuple[str, ...]  # top-level packages that must be importable to run it
-
-    @property
-    def is_ours(self) -> bool:
-        return self.name == OURS
-
-    @property
-    def label(self) -> str:
-        if self.is_ours:
-            return "lambda_wsgi (this layer)"
-        return " + ".join(f"{dist} {_version(dist)}" for dist in self.distributions)
-
-    def available(self) -> bool:
-        return all(importlib.util.find_spec(name) is not None for name in self.imports)
-
-    def cold_start_paths(self) -> list[str]:
-        """sys.path entries in front, as Lambda puts the function code (/var/task) before layers (/opt/python)."""
-        return [str(FUNCTION_DIR), str(LAYER_DIR)] if self.is_ours else [str(FUNCTION_DIR)]
-
-    def wrap(self, app: Any) -> Handler:
-        if self.is_ours:
-            from lambda_wsgi import Adapter
-
-            return Adapter(app)
-        # The peers' handler modules import the Blueprint as Lambda would, as the top-level module `routes`.
-        if str(FUNCTION_DIR) not in sys.path:
-            sys.path.insert(0, str(FUNCTION_DIR))
-        wrap: Callable[[Any], Handler] = importlib.import_module(self.module).wrap
-        return wrap(app)
-
-
-CONTENDERS: tuple[Contender, ...] = (
-    Contender(OURS, "main", (), ("flask", "lambda_wsgi")),
-    Contender("apig-wsgi", "apig_wsgi_main", ("apig-wsgi",), ("flask", "apig_wsgi")),
-    Contender("serverless-wsgi", "serverless_wsgi_main", ("serverless-wsgi",), ("flask", "serverless_wsgi")),
-    Contender("mangum", "mangum_main", ("mangum", "a2wsgi"), ("flask", "mangum", "a2wsgi")),
-)
+    codec: Any = encoding._base64()  # a named (encode, decode) pair
+    encode: Callable[[bytes], str] = getattr(codec, "encode", None) or codec[0]
+    return encode
 
 
 def add_layer_path() -> None:
@@ -135,18 +169,30 @@ def build_app() -> Any:
 
 
 def select(names: list[str] | None) -> list[Contender]:
-    """The named contenders (all by default); ours always comes first."""
+    """The named peers (all by default); ours always comes first and the floor last."""
     if not names:
         return list(CONTENDERS)
     known = {contender.name: contender for contender in CONTENDERS}
     unknown = [name for name in names if name not in known]
     if unknown:
         raise SystemExit(f"unknown adapter(s): {', '.join(unknown)}; choose from {', '.join(known)}")
-    return [contender for contender in CONTENDERS if contender.name in names or contender.is_ours]
+    return [contender for contender in CONTENDERS if contender.name in names or contender.role != "peer"]
 
 
-def _version(distribution: str) -> str:
-    try:
-        return version(distribution)
-    except PackageNotFoundError:
-        return "(not installed)"
+@cache
+def _pins() -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for line in BENCH_REQUIREMENTS.read_text().splitlines():
+        name, _, version = line.partition("#")[0].strip().partition("==")
+        if version:
+            pins[_normalise(name)] = version
+    return pins
+
+
+def pinned_version(distribution: str) -> str:
+    """The version requirements/bench.txt pins, which is what the peers' layers are built with."""
+    return _pins().get(_normalise(distribution), "(not pinned)")
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()

@@ -1,12 +1,14 @@
-"""Warm per-request overhead: an adapter's handler time minus the same Flask app called directly.
+"""Warm per-request overhead: a handler's time minus the same Flask app called directly.
 
-Short batches are timed in turns across all contenders, and each figure is the fastest batch: on a shared machine
-other processes only ever add time, so the minimum is the steadiest estimate (the median is kept in the JSON).
+Short batches are timed in turns across all rows, and each figure is the fastest batch: on a shared machine other
+processes only ever add time, so the minimum is the steadiest estimate (the median is kept in the JSON). Every row
+runs under awslambdaric's own logging (its text format, or its JSON format for the row that says so).
 """
 
 from __future__ import annotations
 
 import gc
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -14,39 +16,55 @@ from statistics import median
 from time import perf_counter_ns
 from typing import Any
 
-from .adapters import OURS, VARIANTS, Contender, Handler, layer_finds_pybase64, pybase64_available
+from .adapters import Handler, Row, layer_finds_pybase64, pybase64_available
 from .events import Case, answer
-from .runtime import LambdaContext
+from .runtime import LambdaContext, RuntimeLogging
 
 DIRECT = "direct"
+# In a geometric mean (whose logarithms need positive values), an overhead below this counts as this: a handler
+# timed as fast as the direct call or faster is within the noise of these timings, which resolve about 1 µs, and a
+# smaller floor would let one such case swing the mean by orders of magnitude.
+EPSILON_US = 1.0
 
 
 class UnfairComparisonError(Exception):
-    """An adapter answered a request differently from the app called directly, so timing it would mislead."""
+    """A handler answered a request differently from the app called directly, so timing it would mislead."""
+
+
+def geomean(values: Iterable[float], epsilon: float = EPSILON_US) -> float:
+    """The geometric mean, each value below `epsilon` (zero and negatives included) counted as `epsilon`."""
+    floored = [max(value, epsilon) for value in values]
+    if not floored:
+        raise ValueError("the geometric mean of nothing")
+    return math.exp(sum(math.log(value) for value in floored) / len(floored))
 
 
 @dataclass
 class WarmResult:
-    """Nanoseconds per request of every timed batch, by case and by contender (`direct` is Flask alone)."""
+    """Nanoseconds per request of every timed batch, by case and by row (`direct` is Flask alone)."""
 
     batches: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     requests: int = 0
     repeats: int = 0
 
-    def measured(self, contender: str) -> bool:
-        return all(contender in by_contender for by_contender in self.batches.values())
+    def measured(self, row: str) -> bool:
+        return bool(self.batches) and all(row in by_row for by_row in self.batches.values())
 
-    def per_request_us(self, case: str, contender: str) -> float:
-        return min(self.batches[case][contender]) / 1000
+    def per_request_us(self, case: str, row: str) -> float:
+        return min(self.batches[case][row]) / 1000
 
-    def median_us(self, case: str, contender: str) -> float:
-        return median(self.batches[case][contender]) / 1000
+    def median_us(self, case: str, row: str) -> float:
+        return median(self.batches[case][row]) / 1000
 
-    def overhead_us(self, case: str, contender: str) -> float:
-        return self.per_request_us(case, contender) - self.per_request_us(case, DIRECT)
+    def overhead_us(self, case: str, row: str) -> float:
+        return self.per_request_us(case, row) - self.per_request_us(case, DIRECT)
 
-    def total_overhead_us(self, contender: str) -> float:
-        return sum(self.overhead_us(case, contender) for case in self.batches)
+    def geomean_overhead_us(self, row: str) -> float:
+        """The geometric mean over the cases of the row's overhead (values below EPSILON_US count as EPSILON_US)."""
+        return geomean(self.overhead_us(case, row) for case in self.batches)
+
+    def geomean_direct_us(self) -> float:
+        return geomean(self.per_request_us(case, DIRECT) for case in self.batches)
 
 
 def direct_call(app: Any, case: Case) -> Callable[[], tuple[int, bytes]]:
@@ -84,7 +102,8 @@ def check_answers(
     for case in cases:
         expected = direct_call(app, case)()
         for name, handler in handlers.items():
-            _set_up(setups, name)
+            if setups and name in setups:
+                setups[name]()
             event = case.event()
             got = answer(handler(event, context))
             if event != case.event():
@@ -97,14 +116,22 @@ def check_answers(
                 )
 
 
-def _set_up(setups: dict[str, Callable[[], None]] | None, name: str) -> None:
-    if setups and name in setups:
-        setups[name]()
+def row_setup(row: Row | None, logging: RuntimeLogging) -> Callable[[], None]:
+    """What runs before each of the row's batches: the runtime's log format and whether pybase64 is importable."""
+    log_format = row.log_format if row is not None else "text"
+    found = row.pybase64 if row is not None else None
+    if found and not pybase64_available():
+        raise SystemExit("pybase64 is not installed here, and the layer as shipped has it: use ./build.sh bench")
+
+    def setup() -> None:
+        logging.use(log_format)
+        layer_finds_pybase64(found)
+
+    return setup
 
 
-def _time_batch(call: Callable[[], object], requests: int, setup: Callable[[], None] | None = None) -> float:
-    if setup is not None:
-        setup()
+def _time_batch(call: Callable[[], object], requests: int, setup: Callable[[], None]) -> float:
+    setup()
     gc.collect()
     started = perf_counter_ns()
     for _ in range(requests):
@@ -113,40 +140,36 @@ def _time_batch(call: Callable[[], object], requests: int, setup: Callable[[], N
 
 
 def measure_warm(
-    app: Any, contenders: list[Contender], cases: Iterable[Case], *, requests: int, repeats: int
+    app: Any, rows: list[Row], cases: Iterable[Case], logging: RuntimeLogging, *, requests: int, repeats: int
 ) -> WarmResult:
-    """Per-request time of the fastest of `repeats` batches of `requests` calls, after a warm-up, for each."""
-    handlers = {contender.name: contender.wrap(app) for contender in contenders}
-    setups: dict[str, Callable[[], None]] = {}
-    if any(contender.is_ours for contender in contenders):
-        # The layer as shipped finds no pybase64, a variant may; the codec is switched before each batch.
-        setups[OURS] = lambda: layer_finds_pybase64(False)
-        for variant in VARIANTS:
-            if variant.pybase64 and not pybase64_available():
-                continue
-            handlers[variant.name] = variant.wrap(app)
-            setups[variant.name] = lambda found=variant.pybase64: layer_finds_pybase64(found)
+    """Per-request time of the fastest of `repeats` batches of `requests` calls, after a warm-up, for each row
+    and the direct call; every row must first answer every case as the direct call does."""
+    handlers = {row.name: row.wrap(app) for row in rows}
+    setups = {row.name: row_setup(row, logging) for row in rows}
+    setups[DIRECT] = row_setup(None, logging)
     cases = list(cases)
-    check_answers(app, handlers, cases, setups)
-    context = LambdaContext()
-    calls: dict[str, dict[str, Callable[[], object]]] = {}
-    for case in cases:
-        event = case.event()
-        calls[case.name] = {DIRECT: direct_call(app, case)}
-        for name, handler in handlers.items():
-            calls[case.name][name] = _bind(handler, event, context)
-    result = WarmResult(requests=requests, repeats=repeats)
-    for case_name, by_contender in calls.items():
-        result.batches[case_name] = {name: [] for name in by_contender}
-        for name, call in by_contender.items():
-            _time_batch(call, max(50, requests), setups.get(name))
-    for _ in range(repeats):
-        for case_name, by_contender in calls.items():
-            for name, call in by_contender.items():
-                result.batches[case_name][name].append(_time_batch(call, requests, setups.get(name)))
-    if setups:
+    try:
+        check_answers(app, handlers, cases, setups)
+        context = LambdaContext()
+        calls: dict[str, dict[str, Callable[[], object]]] = {}
+        for case in cases:
+            event = case.event()
+            calls[case.name] = {DIRECT: direct_call(app, case)}
+            for name, handler in handlers.items():
+                calls[case.name][name] = _bind(handler, event, context)
+        result = WarmResult(requests=requests, repeats=repeats)
+        for case_name, by_row in calls.items():
+            result.batches[case_name] = {name: [] for name in by_row}
+            for name, call in by_row.items():
+                _time_batch(call, max(50, requests), setups[name])
+        for _ in range(repeats):
+            for case_name, by_row in calls.items():
+                for name, call in by_row.items():
+                    result.batches[case_name][name].append(_time_batch(call, requests, setups[name]))
+        return result
+    finally:
+        setups[DIRECT]()
         layer_finds_pybase64(None)
-    return result
 
 
 def _bind(handler: Handler, event: dict[str, Any], context: Any) -> Callable[[], object]:
