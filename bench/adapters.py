@@ -146,9 +146,7 @@ def layer_encoder() -> Callable[[bytes], str]:
     """The function this layer encodes a binary response body with, as things stand (see layer_finds_pybase64)."""
     from lambda_wsgi import encoding
 
-    codec: Any = encoding._base64()  # a named (encode, decode) pair
-    encode: Callable[[bytes], str] = getattr(codec, "encode", None) or codec[0]
-    return encode
+    return encoding._base64().encode
 
 
 def add_layer_path() -> None:

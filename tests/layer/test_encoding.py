@@ -25,9 +25,11 @@ def test_the_codec_is_pybase64_when_importable_else_the_standard_librarys(base64
     if base64_codec == "pybase64":
         import pybase64
 
-        assert encoding._base64() == (pybase64.b64encode_as_string, pybase64.b64decode)
+        codec = encoding._base64()
+        assert (codec.encode, codec.decode) == (pybase64.b64encode_as_string, pybase64.b64decode)
     else:
-        assert encoding._base64() == (encoding._b64encode, base64.b64decode)
+        codec = encoding._base64()
+        assert (codec.encode, codec.decode) == (encoding._b64encode, base64.b64decode)
 
 
 def test_a_module_named_pybase64_without_its_functions_is_passed_over(monkeypatch: pytest.MonkeyPatch) -> None:
