@@ -204,6 +204,7 @@ def test_the_layer_holds_the_adapter_and_the_pinned_packages_only(builds: list[t
     assert kept <= set(inside)
     # Native code for Lambda's arm64, none for this machine.
     assert "markupsafe/_speedups.cpython-313-aarch64-linux-gnu.so" in inside
+    assert "pybase64/_pybase64.cpython-313-aarch64-linux-gnu.so" in inside  # the layer's SIMD base64
     assert not [name for name in inside if name.endswith(".so") and "aarch64" not in name]
 
 
