@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,6 +59,14 @@ def invoke(pool: Pool, event: object) -> tuple[dict[str, object] | None, str | N
     return result, outcome.error, outcome.cold
 
 
+def logs_holding(captured: io.StringIO, text: str, timeout: float = 10.0) -> str:
+    """What the environment has logged once `text` is in it: its lines arrive on their own pipe, after the result."""
+    deadline = time.monotonic() + timeout
+    while text not in captured.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return captured.getvalue()
+
+
 def test_handler_string_main_handler_serves_http_events(pool: tuple[Pool, io.StringIO]) -> None:
     running, captured = pool
     result, error, cold = invoke(running, http_event(path="/users/ada", stage="prod"))
@@ -73,7 +82,7 @@ def test_handler_string_main_handler_serves_http_events(pool: tuple[Pool, io.Str
     assert len(result["cookies"]) == 2  # type: ignore[arg-type]
 
     # The access lines reach Lambda's log stream in the configured format.
-    logs = captured.getvalue()
+    logs = logs_holding(captured, '"coldStart":')
     assert '"type":"access"' in logs or '"type": "access"' in logs
     assert '"coldStart":true' in logs.replace(" ", "")
 
@@ -84,7 +93,7 @@ def test_a_view_error_is_a_500_not_a_function_error(pool: tuple[Pool, io.StringI
     assert error is None
     assert result is not None
     assert result["statusCode"] == 500
-    assert "the view broke" in captured.getvalue()
+    assert "the view broke" in logs_holding(captured, "the view broke")
 
 
 def test_a_non_http_event_is_a_function_error_that_names_it(pool: tuple[Pool, io.StringIO]) -> None:
