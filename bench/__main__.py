@@ -27,8 +27,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="few iterations: checks that everything runs")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON to PATH")
     parser.add_argument("--requests", type=int, help="requests per timed batch (default 50; --quick 10)")
-    parser.add_argument("--repeats", type=int, help="timed batches per row and case (default 40; --quick 3)")
-    parser.add_argument("--cold-runs", type=int, help="cold starts per contender (default 15; --quick 3)")
+    parser.add_argument("--repeats", type=int, help="timed batches per row and case (default 100; --quick 3)")
+    parser.add_argument("--cold-runs", type=int, help="cold starts per contender (default 40; --quick 3)")
     parser.add_argument(
         "--adapters",
         help="comma-separated peers to compare with (default: all; this layer and the floor always run)",
@@ -45,8 +45,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     requests = args.requests or (10 if args.quick else 50)
-    repeats = args.repeats or (3 if args.quick else 40)
-    cold_runs = args.cold_runs or (3 if args.quick else 15)
+    repeats = args.repeats or (3 if args.quick else 100)
+    cold_runs = args.cold_runs or (3 if args.quick else 40)
     metrics = set(args.only.split(",")) if args.only else set(METRICS)
     if metrics - set(METRICS):
         raise SystemExit(f"unknown metric(s): {', '.join(sorted(metrics - set(METRICS)))}")

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("lambda_wsgi")
 # Lambda's synchronous response payload: at most 6 MiB of JSON, as the runtime encodes it (UTF-8).
 MAX_PAYLOAD = 6 * 1024 * 1024
+_SURELY_FITS = MAX_PAYLOAD // 6  # a body of fewer characters fits, at most 6 bytes each (\u escapes)
 
 
 class Adapter:
@@ -54,7 +55,13 @@ class Adapter:
             # A field of the wrong type or shape: the event, not the app, is at fault.
             response = json_error(400, "Bad Request", f"malformed {source.name} event: {type(error).__name__}: {error}")
         else:
-            response = self._call_app(environ, request_id)
+            try:
+                response = call_app(self.app, environ)
+            except Exception:
+                logger.exception(
+                    "unhandled exception while serving %s %s (request id %s)", *_request_line(environ), request_id
+                )
+                response = _internal_error(request_id)
         result = _result(source, response, event, environ, request_id)
         if self.access_log:
             method, path = _request_line(environ)
@@ -69,15 +76,6 @@ class Adapter:
             )
         return result
 
-    def _call_app(self, environ: Environ, request_id: str) -> HttpResponse:
-        try:
-            return call_app(self.app, environ)
-        except Exception:
-            logger.exception(
-                "unhandled exception while serving %s %s (request id %s)", *_request_line(environ), request_id
-            )
-            return _internal_error(request_id)
-
 
 def _result(
     source: EventSource, response: HttpResponse, event: Any, environ: Environ | None, request_id: str
@@ -91,7 +89,7 @@ def _result(
             "the app's response to %s %s (request id %s) cannot be encoded", *_request_line(environ), request_id
         )
         return source.result(_internal_error(request_id), event)
-    if _too_large(result):
+    if len(result["body"]) >= _SURELY_FITS and _too_large(result):
         # Lambda would refuse the payload and API Gateway answer a bare 502: say why instead.
         logger.error(
             "the response to %s %s (request id %s) has a %d-character body, over Lambda's 6 MB payload limit",
@@ -111,8 +109,6 @@ def _internal_error(request_id: str) -> HttpResponse:
 
 def _too_large(result: Result) -> bool:
     """Whether the runtime's JSON of `result` would exceed Lambda's payload limit."""
-    if len(result["body"]) < MAX_PAYLOAD // 6:  # at most 6 bytes a character (\u escapes): surely fits
-        return False
     return len(json.dumps(result, ensure_ascii=False).encode()) > MAX_PAYLOAD
 
 
