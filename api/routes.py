@@ -13,7 +13,7 @@ from typing import Any
 import page_token
 import storage
 import validation
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, current_app, request, url_for
 from flask.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import PathConverter
@@ -29,6 +29,8 @@ OPENAPI_DOCUMENT = Path(__file__).with_name("openapi.json").read_bytes()
 _JSON_ONLY = {"provide_automatic_options": False, "merge_slashes": False}
 
 
+# Where the app keeps its users table (see `_set_up`).
+USERS_EXTENSION = "users_api"
 # Time kept back from the invocation's deadline to build and return the answer.
 _ANSWER_SECONDS = 0.5
 
@@ -41,17 +43,22 @@ def _time_budget() -> None:
     storage.answer_by(remaining() / 1000 - _ANSWER_SECONDS if remaining is not None else None)
 
 
+def _users() -> storage.Users:
+    users: storage.Users = current_app.extensions[USERS_EXTENSION]
+    return users
+
+
 @routes.get("/users", **_JSON_ONLY)
 def list_users() -> Response:
     limit, token = validation.page_query(request.args.to_dict(flat=False))
-    users, next_token = storage.users.page(limit, token)
+    users, next_token = _users().page(limit, token)
     return _json({"items": users, "nextToken": next_token})
 
 
 @routes.post("/users", **_JSON_ONLY)
 def create_user() -> Response:
     fields = validation.new_user(_request_object())
-    user = storage.users.create(fields["name"], fields["email"])
+    user = _users().create(fields["name"], fields["email"])
     return _json(user, 201, {"Location": url_for(".get_user", user_id=user["id"])})
 
 
@@ -65,25 +72,31 @@ class UserIdConverter(PathConverter):
 
 
 @routes.record_once
-def _register_converters(state: BlueprintSetupState) -> None:
+def _set_up(state: BlueprintSetupState) -> None:
+    """Once per app, when the Blueprint is registered (at cold start): the converter and the table.
+
+    `app.register_blueprint(routes, users=Users(...))` serves another table, client or keys (as tests do);
+    by default they come from the environment, and a missing setting stops the app with the reason.
+    """
     # Runs before the routes below are added to the app's URL map, which must know the converter first.
     state.app.url_map.converters["user_id"] = UserIdConverter
+    state.app.extensions[USERS_EXTENSION] = state.options.get("users") or storage.from_environment()
 
 
 @routes.get("/users/<user_id:user_id>", **_JSON_ONLY)
 def get_user(user_id: str) -> Response:
-    return _json(storage.users.get(user_id))
+    return _json(_users().get(user_id))
 
 
 @routes.patch("/users/<user_id:user_id>", **_JSON_ONLY)
 def update_user(user_id: str) -> Response:
     changes = validation.user_changes(_request_object())
-    return _json(storage.users.update(user_id, changes.get("name"), changes.get("email")))
+    return _json(_users().update(user_id, changes.get("name"), changes.get("email")))
 
 
 @routes.delete("/users/<user_id:user_id>", **_JSON_ONLY)
 def delete_user(user_id: str) -> Response:
-    storage.users.delete(user_id)
+    _users().delete(user_id)
     response = Response(status=204)
     del response.headers["Content-Type"]  # no content, so no content type
     return response

@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from typing import Any, TypedDict
 
 import boto3
-import page_token
 from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
+from page_token import InvalidTokenError, PageTokens
 from table import (
     EMAIL_PREFIX,
     EMAIL_SORT_KEY,
@@ -131,8 +131,9 @@ Item = dict[str, dict[str, str]]
 class Users:
     """The users table behind one DynamoDB client."""
 
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: Any, table_name: str, tokens: PageTokens) -> None:
         self.client = client
+        self.tokens = tokens
         self.table_name = table_name
 
     def create(self, name: str, email: str) -> User:
@@ -252,14 +253,14 @@ class Users:
                 break
         page = items[:limit]
         more = len(items) > limit
-        next_token = page_token.encode([page[-1][SORT_KEY]["S"]]) if more else None
+        next_token = self.tokens.encode([page[-1][SORT_KEY]["S"]]) if more else None
         return [_public(item) for item in page], next_token
 
     def _start_key(self, token: str) -> Item:
-        values = page_token.decode(token)
+        values = self.tokens.decode(token)
         # Only this API signs tokens, but whatever a leaked key signed must still name a listing position.
         if len(values) != 1 or not _LISTING_POSITION.fullmatch(values[0]):
-            raise page_token.InvalidTokenError("is not a page token")
+            raise InvalidTokenError("is not a page token")
         return {PARTITION_KEY: {"S": LISTING_PARTITION}, SORT_KEY: {"S": values[0]}}
 
     def _get_user_item(self, user_id: str) -> Item | None:
@@ -416,12 +417,12 @@ def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
-def _table_name() -> str:
+def from_environment() -> Users:
+    """The table the function is configured with (USERS_TABLE, the page token keys), behind a new client.
+
+    The endpoint, region and credentials are the SDK's own settings (AWS_ENDPOINT_URL_DYNAMODB locally).
+    """
     name = os.environ.get(TABLE_VARIABLE, "")
     if not name:
         raise RuntimeError(f"{TABLE_VARIABLE} is not set: set it to the name of the users DynamoDB table")
-    return name
-
-
-# Created once per execution environment and reused by every request it serves.
-users = Users(boto3.client("dynamodb", config=CLIENT_CONFIG), _table_name())
+    return Users(boto3.client("dynamodb", config=CLIENT_CONFIG), name, PageTokens.from_environment())

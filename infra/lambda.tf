@@ -39,10 +39,12 @@ locals {
   # Every variable the function code reads (a test compares these names with the code); null
   # values are left out so the layer's own defaults apply.
   function_environment = {
-    USERS_TABLE           = aws_dynamodb_table.users.name
-    PAGE_TOKEN_KEY        = local.page_token_key
-    LAMBDA_WSGI_APP       = var.wsgi_app
-    LAMBDA_WSGI_BASE_PATH = var.wsgi_base_path
+    USERS_TABLE    = aws_dynamodb_table.users.name
+    PAGE_TOKEN_KEY = local.page_token_key
+    # Keys that still verify the tokens clients hold, after a rotation.
+    PAGE_TOKEN_PREVIOUS_KEYS = length(var.page_token_previous_keys) > 0 ? sensitive(join(",", var.page_token_previous_keys)) : null
+    LAMBDA_WSGI_APP          = var.wsgi_app
+    LAMBDA_WSGI_BASE_PATH    = var.wsgi_base_path
     # The API's access log has a line per request; the layer's own line is off unless asked for.
     LAMBDA_WSGI_ACCESS_LOG = var.function_access_log ? "on" : null
   }

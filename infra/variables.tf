@@ -133,7 +133,7 @@ variable "reserved_concurrency" {
 }
 
 variable "page_token_key" {
-  description = "HMAC key (at least 32 characters) that signs the users list's page tokens. null: a random key generated on the first apply and kept in the state. Changing it invalidates tokens already handed out."
+  description = "HMAC key (at least 32 characters) that signs the users list's page tokens. null: a random key generated on the first apply and kept in the state. Changing it invalidates tokens already handed out, unless the old key moves to page_token_previous_keys."
   type        = string
   default     = null
   sensitive   = true
@@ -141,6 +141,19 @@ variable "page_token_key" {
   validation {
     condition     = var.page_token_key == null || try(length(var.page_token_key) >= 32, false)
     error_message = "page_token_key must be null or at least 32 characters long."
+  }
+}
+
+variable "page_token_previous_keys" {
+  description = "Earlier page token keys (each at least 32 characters) that still verify the tokens clients hold, while page_token_key signs new ones (PAGE_TOKEN_PREVIOUS_KEYS). To rotate: move the current key here and set a new page_token_key; drop the old one once its tokens have aged out."
+  type        = list(string)
+  default     = []
+  nullable    = false
+  sensitive   = true
+
+  validation {
+    condition     = alltrue([for key in var.page_token_previous_keys : length(key) >= 32 && !strcontains(key, ",")])
+    error_message = "Every key in page_token_previous_keys must be at least 32 characters long and hold no comma."
   }
 }
 

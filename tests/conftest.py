@@ -7,7 +7,6 @@ import copy
 import json
 import os
 import random
-import sys
 import time
 import uuid
 from functools import cache
@@ -22,9 +21,6 @@ from hypothesis import settings
 ROOT = Path(__file__).resolve().parent.parent
 LAYER_DIR = ROOT / "python-lambda-layer"
 EVENTS_DIR = Path(__file__).resolve().parent / "events"
-
-if str(LAYER_DIR) not in sys.path:
-    sys.path.insert(0, str(LAYER_DIR))
 
 
 # CI runs derandomized, so a red run is a real bug and the same draws fail again; a local run draws a fresh seed

@@ -34,7 +34,10 @@ def load_app(spec: str = DEFAULT_APP) -> WSGIApp:
         )
     flask = sys.modules.get("flask")  # a Blueprint or a Flask app means Flask is imported already
     if flask is not None and isinstance(target, flask.Blueprint):
-        return app_for_blueprint(target, module_name)
+        try:
+            return app_for_blueprint(target, module_name)
+        except Exception as error:  # the Blueprint's own set-up (record_once) refused: a missing setting...
+            raise AppLoadError(_failure(f"setting up the Blueprint {spec}", error)) from None
     if flask is not None and isinstance(target, flask.Flask):
         return with_json_errors(target)
     if not callable(target):
@@ -55,12 +58,12 @@ def _import(module_name: str, spec: str) -> ModuleType:
                 f"no module named {module_name!r} for {APP_VARIABLE}={spec} (searched: {searched}); "
                 f"put {module_name.replace('.', '/')}.py at the root of the function's code"
             ) from None
-        raise AppLoadError(_failure(module_name, error)) from None
+        raise AppLoadError(_failure(f"importing {module_name!r}", error)) from None
     except Exception as error:
-        raise AppLoadError(_failure(module_name, error)) from None
+        raise AppLoadError(_failure(f"importing {module_name!r}", error)) from None
 
 
-def _failure(module_name: str, error: BaseException) -> str:
+def _failure(doing: str, error: BaseException) -> str:
     """Say what broke and where in the user's code, in one line."""
     where = ""
     if isinstance(error, SyntaxError) and error.filename:
@@ -68,18 +71,21 @@ def _failure(module_name: str, error: BaseException) -> str:
     elif error.__traceback__ is not None:
         frame = traceback.extract_tb(error.__traceback__)[-1]
         where = f" at {frame.filename}:{frame.lineno}"
-    return f"importing {module_name!r} failed{where}: {type(error).__name__}: {error}"
+    return f"{doing} failed{where}: {type(error).__name__}: {error}"
 
 
-def app_for_blueprint(blueprint: Any, import_name: str) -> WSGIApp:
-    """A Flask app that serves the Blueprint, configured from FLASK_* variables (FLASK_SECRET_KEY)."""
+def app_for_blueprint(blueprint: Any, import_name: str, **options: Any) -> WSGIApp:
+    """A Flask app that serves the Blueprint, configured from FLASK_* variables (FLASK_SECRET_KEY).
+
+    `options` go to `register_blueprint`, where the Blueprint's set-up functions find them (`state.options`).
+    """
     from flask import Flask
 
     app = Flask(import_name)
     app.config.from_prefixed_env()
     # Added first, so a handler of the Blueprint's own (app_errorhandler(500)) replaces it.
     with_json_errors(app)
-    app.register_blueprint(blueprint)
+    app.register_blueprint(blueprint, **options)
     return cast(WSGIApp, app)
 
 

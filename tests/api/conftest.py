@@ -6,16 +6,21 @@ The API runs as on Lambda: `Adapter(load_app("routes:routes"))` called with HTTP
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 import boto3
+import page_token
 import pytest
+import routes
+import storage
+import table
+import validation
 
-from lambda_wsgi import Adapter, load_app
+from lambda_wsgi import Adapter
+from lambda_wsgi.app_loader import app_for_blueprint
 from tests.api.contract import Contract
 from tests.api.events import JSON, http_event
 from tests.conftest import ROOT, lambda_context
@@ -24,8 +29,6 @@ from tools.moto_server import MotoServer
 API_DIR = ROOT / "api"
 TABLE_NAME = "users-test"
 PAGE_TOKEN_KEY = "test-page-token-key-0123456789-abcdefghijklmnop"
-# The modules that ship in the function zip, imported from api/ as top-level modules.
-API_MODULES = ("routes", "storage", "validation", "page_token", "table")
 
 
 @dataclass
@@ -135,23 +138,28 @@ def api_env(moto: MotoServer) -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture(scope="package")
-def api_modules(api_env: dict[str, str]) -> Iterator[dict[str, ModuleType]]:
-    """The function's modules, imported once as the Lambda runtime would (after the environment is set)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.syspath_prepend(str(API_DIR))
-        for name in API_MODULES:
-            # Loaded fresh here, and forgotten afterwards: their client points at this package's moto server.
-            patch.delitem(sys.modules, name, raising=False)
-        load_app("routes:routes")
-        yield {name: sys.modules[name] for name in API_MODULES}
-        for name in API_MODULES:
-            sys.modules.pop(name, None)
+def api_modules() -> dict[str, ModuleType]:
+    """The function's modules by name, for tests that read their constants."""
+    return {module.__name__: module for module in (routes, storage, validation, page_token, table)}
+
+
+def users_table(endpoint: str, keys: tuple[str, ...] = (PAGE_TOKEN_KEY,)) -> storage.Users:
+    """The users table behind a client of the test's own, pointed at `endpoint`."""
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=storage.CLIENT_CONFIG,
+    )
+    return storage.Users(client, TABLE_NAME, page_token.PageTokens(keys))
 
 
 @pytest.fixture(scope="package")
-def handler(api_modules: dict[str, ModuleType]) -> Adapter:
-    """The Lambda handler, built as python-lambda-layer/main.py builds it."""
-    return Adapter(load_app("routes:routes"))
+def handler(moto: MotoServer) -> Adapter:
+    """The Lambda handler as python-lambda-layer/main.py builds it, serving the tests' own table."""
+    return Adapter(app_for_blueprint(routes.routes, routes.__name__, users=users_table(moto.endpoint)))
 
 
 @pytest.fixture(scope="package")
@@ -165,9 +173,9 @@ def dynamodb(api_env: dict[str, str]) -> Any:
     return boto3.client("dynamodb", endpoint_url=api_env["AWS_ENDPOINT_URL_DYNAMODB"])
 
 
-def fresh_table(moto: MotoServer, dynamodb: Any, modules: dict[str, ModuleType]) -> None:
+def fresh_table(moto: MotoServer, dynamodb: Any, modules: dict[str, ModuleType] | None = None) -> None:
     moto.reset()
-    modules["table"].create_table(dynamodb, TABLE_NAME)
+    table.create_table(dynamodb, TABLE_NAME)
 
 
 @pytest.fixture

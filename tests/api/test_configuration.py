@@ -1,19 +1,20 @@
-"""Configuration comes from the environment only: a missing or weak secret stops the function at import.
+"""Configuration comes from the environment only: a missing or weak secret stops the function at init.
 
 The endpoint is the SDK's own setting (AWS_ENDPOINT_URL_DYNAMODB here, nothing on AWS); no local code path.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
 import sys
-from types import ModuleType
 from typing import Any
 
 import pytest
+import routes
+import storage
+from page_token import InvalidTokenError, PageTokens
 
 from tests.api.conftest import API_DIR, PAGE_TOKEN_KEY, TABLE_NAME, Api
 from tests.api.events import http_event
@@ -24,7 +25,6 @@ from tools.moto_server import MotoServer
 # Load the function as the Lambda runtime would, in a fresh interpreter, and answer one event.
 RUNNER = """
 import json, sys
-sys.path[:0] = [sys.argv[1], sys.argv[2]]
 from lambda_wsgi import Adapter, load_app
 try:
     handler = Adapter(load_app("routes:routes"))
@@ -32,15 +32,16 @@ except Exception as error:
     is_import_error = isinstance(error, ImportError)
     print(json.dumps({"error": type(error).__name__, "isImportError": is_import_error, "message": str(error)}))
 else:
-    print(json.dumps(handler(json.loads(sys.argv[3]), None)))
+    print(json.dumps(handler(json.loads(sys.argv[1]), None)))
 """
 
 
 def run_function(env: dict[str, str], event: dict[str, Any] | None = None) -> dict[str, Any]:
     base = {name: os.environ[name] for name in ("PATH", "HOME") if name in os.environ}
     completed = subprocess.run(
-        [sys.executable, "-c", RUNNER, str(LAYER_DIR), str(API_DIR), json.dumps(event or http_event("GET", "/users"))],
-        env={**base, **env},
+        [sys.executable, "-c", RUNNER, json.dumps(event or http_event("GET", "/users"))],
+        # Laid out as on Lambda: the function's code, then the layer.
+        env={**base, **env, "PYTHONPATH": os.pathsep.join([str(API_DIR), str(LAYER_DIR)])},
         capture_output=True,
         text=True,
         timeout=60,
@@ -65,47 +66,55 @@ def function_env(endpoint: str, **changes: str | None) -> dict[str, str]:
     return {name: value for name, value in env.items() if value is not None}
 
 
-def fresh_import(name: str) -> ModuleType:
-    """Execute an api/ module again under another name, as a cold start would."""
-    spec = importlib.util.spec_from_file_location(f"fresh_{name}", API_DIR / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("key", [None, "", "x", "k" * 31])
-def test_a_missing_or_short_page_token_key_fails_the_import(
-    api_modules: dict[str, ModuleType], monkeypatch: pytest.MonkeyPatch, key: str | None
-) -> None:
-    if key is None:
-        monkeypatch.delenv("PAGE_TOKEN_KEY")
-    else:
-        monkeypatch.setenv("PAGE_TOKEN_KEY", key)
-    with pytest.raises(RuntimeError, match=r"^PAGE_TOKEN_KEY .*at least 32 characters"):
-        fresh_import("page_token")
+def test_a_missing_or_short_page_token_key_stops_the_app(api_env: dict[str, str], key: str | None) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        if key is None:
+            patch.delenv("PAGE_TOKEN_KEY")
+        else:
+            patch.setenv("PAGE_TOKEN_KEY", key)
+        with pytest.raises(RuntimeError, match=r"^PAGE_TOKEN_KEY .*at least 32 characters"):
+            PageTokens.from_environment()
 
 
-def test_a_key_of_32_characters_is_enough_and_tokens_depend_on_it(
-    api_modules: dict[str, ModuleType], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("PAGE_TOKEN_KEY", "k" * 32)
-    other = fresh_import("page_token")
-    ours = api_modules["page_token"]
+def test_a_key_of_32_characters_is_enough_and_tokens_depend_on_it() -> None:
+    ours, other = PageTokens([PAGE_TOKEN_KEY]), PageTokens(["k" * 32])
     token = ours.encode(["a", "b"])
     assert ours.decode(token) == ["a", "b"]
     assert other.encode(["a", "b"]) != token
-    with pytest.raises(other.InvalidTokenError):
+    with pytest.raises(InvalidTokenError):
         other.decode(token)
 
 
-def test_a_missing_table_name_fails_the_import(
-    api_modules: dict[str, ModuleType], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("USERS_TABLE")
-    with pytest.raises(RuntimeError, match=r"^USERS_TABLE is not set"):
-        fresh_import("storage")
+def test_a_rotated_key_still_reads_the_tokens_clients_hold(api_env: dict[str, str]) -> None:
+    """PAGE_TOKEN_KEY signs; a key moved to PAGE_TOKEN_PREVIOUS_KEYS still verifies what it signed."""
+    held = PageTokens([PAGE_TOKEN_KEY]).encode(["2024-05-01T12:00:00.000000Z#a"])
+    new_key = "n" * 40
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PAGE_TOKEN_KEY", new_key)
+        patch.setenv("PAGE_TOKEN_PREVIOUS_KEYS", f"{'o' * 32},{PAGE_TOKEN_KEY}")
+        rotated = PageTokens.from_environment()
+    assert rotated.decode(held) == ["2024-05-01T12:00:00.000000Z#a"]
+    fresh = rotated.encode(["x"])
+    assert PageTokens([new_key]).decode(fresh) == ["x"]  # the new key signs
+    with pytest.raises(InvalidTokenError):
+        PageTokens([PAGE_TOKEN_KEY]).decode(fresh)
+    with pytest.raises(InvalidTokenError):  # once a key is dropped, what it signed is refused
+        PageTokens([new_key]).decode(held)
+
+
+def test_a_short_previous_key_stops_the_app(api_env: dict[str, str]) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PAGE_TOKEN_PREVIOUS_KEYS", "short")
+        with pytest.raises(RuntimeError, match=r"^PAGE_TOKEN_PREVIOUS_KEYS holds a key of fewer than 32"):
+            PageTokens.from_environment()
+
+
+def test_a_missing_table_name_stops_the_app(api_env: dict[str, str]) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("USERS_TABLE")
+        with pytest.raises(RuntimeError, match=r"^USERS_TABLE is not set"):
+            storage.from_environment()
 
 
 def test_the_lambda_init_error_names_the_missing_variable(moto: MotoServer) -> None:
@@ -117,13 +126,18 @@ def test_the_lambda_init_error_names_the_missing_variable(moto: MotoServer) -> N
     assert "PAGE_TOKEN_KEY is only 5 characters long" in short["message"]
 
 
-def test_the_endpoint_is_the_sdks_standard_setting(
-    api: Api, api_modules: dict[str, ModuleType], moto: MotoServer
-) -> None:
-    client = api_modules["storage"].users.client
-    assert client.meta.endpoint_url == moto.endpoint
+def test_the_endpoint_is_the_sdks_standard_setting(api_env: dict[str, str], moto: MotoServer) -> None:
+    users = storage.from_environment()
+    assert users.client.meta.endpoint_url == moto.endpoint
+    assert users.table_name == TABLE_NAME
+
+
+def test_one_table_and_client_serve_every_request_of_an_environment(api: Api) -> None:
+    app: Any = api.handler.app
+    users = app.extensions[routes.USERS_EXTENSION]
     api.create("Ada", "ada@example.com")
-    assert api_modules["storage"].users.client is client  # one client for the execution environment
+    assert api.get("/users").status == 200
+    assert app.extensions[routes.USERS_EXTENSION] is users
 
 
 def test_a_fresh_function_pointed_at_nothing_answers_503(api: Api, moto: MotoServer) -> None:

@@ -65,7 +65,7 @@ def test_every_documented_response_happens_and_conforms(
     checked.delete(f"/users/{other['id']}")
     checked.delete(f"/users/{other['id']}")
     checked.get("/openapi.json")
-    point_storage_at(monkeypatch, api_modules, f"http://127.0.0.1:{closed_port()}")
+    point_storage_at(monkeypatch, api.handler, f"http://127.0.0.1:{closed_port()}")
     checked.get("/users")
     checked.post("/users", {"name": "Ada", "email": "new@example.com"})
     checked.get(path)

@@ -16,8 +16,8 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
-import boto3
 import pytest
+import routes
 from awslambdaric.lambda_context import LambdaContext
 from botocore.exceptions import (
     ClientError,
@@ -27,7 +27,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from tests.api.conftest import TABLE_NAME, Api, Reply
+from lambda_wsgi import Adapter
+from tests.api.conftest import Api, Reply, users_table
 from tests.api.events import http_event
 from tools.moto_server import MotoServer
 
@@ -39,11 +40,11 @@ def closed_port() -> int:
     return port
 
 
-def point_storage_at(monkeypatch: pytest.MonkeyPatch, modules: dict[str, ModuleType], endpoint: str) -> Any:
-    storage = modules["storage"]
-    client = boto3.client("dynamodb", endpoint_url=endpoint, config=storage.CLIENT_CONFIG)
-    monkeypatch.setattr(storage, "users", storage.Users(client, TABLE_NAME))
-    return client
+def point_storage_at(monkeypatch: pytest.MonkeyPatch, handler: Adapter, endpoint: str) -> Any:
+    """Serve the handler's app from a table behind a client pointed at `endpoint`, for this test only."""
+    users = users_table(endpoint)
+    monkeypatch.setitem(handler.app.extensions, routes.USERS_EXTENSION, users)  # type: ignore[attr-defined]
+    return users.client
 
 
 def every_operation(api: Api, user_id: str) -> list[Reply]:
@@ -73,7 +74,7 @@ def test_a_closed_port_is_503_with_retry_after(
     api: Api, api_modules: dict[str, ModuleType], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     user = api.create("Ada", "ada@example.com")
-    point_storage_at(monkeypatch, api_modules, f"http://127.0.0.1:{closed_port()}")
+    point_storage_at(monkeypatch, api.handler, f"http://127.0.0.1:{closed_port()}")
     assert_unavailable(every_operation(api, user["id"]))
     assert "answering 503" in caplog.text
     assert "Traceback" not in caplog.text
@@ -84,7 +85,7 @@ def test_a_database_that_goes_away_is_503(
 ) -> None:
     # A second server in this process serves the same moto state; stopping it cuts this client off.
     with MotoServer() as server:
-        point_storage_at(monkeypatch, api_modules, server.endpoint)
+        point_storage_at(monkeypatch, api.handler, server.endpoint)
         user = api.create("Ada", "ada@example.com")
         assert api.get(f"/users/{user['id']}").json() == user
     assert_unavailable(every_operation(api, user["id"]))
@@ -190,7 +191,7 @@ def against_a_hanging_database(
     deadline_ms = int((time.time() + seconds_left) * 1000)
     context = LambdaContext("hang-check", None, None, deadline_ms, "arn:aws:lambda:us-east-1:123456789012:function:f")
     with hanging_server() as endpoint:
-        point_storage_at(monkeypatch, modules, endpoint)
+        point_storage_at(monkeypatch, api.handler, endpoint)
         started = time.monotonic()
         result: dict[str, Any] = api.handler(event, context)
         return result, time.monotonic() - started

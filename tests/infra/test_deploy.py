@@ -250,6 +250,16 @@ def test_function_access_line_follows_the_variable(
     assert {"USERS_TABLE", "PAGE_TOKEN_KEY"} <= set(environment)
 
 
+def test_previous_page_token_keys_reach_the_function_joined(deployment: Deployment, tmp_path: Path) -> None:
+    """A rotation: the keys that still verify travel as PAGE_TOKEN_PREVIOUS_KEYS, comma-separated."""
+    old, older = "o" * 32, "p" * 40
+    environment = _planned_environment(
+        deployment, tmp_path / "tfplan", f'-var=page_token_previous_keys=["{older}","{old}"]'
+    )
+    assert environment["PAGE_TOKEN_PREVIOUS_KEYS"] == f"{older},{old}"
+    assert "PAGE_TOKEN_PREVIOUS_KEYS" not in _planned_environment(deployment, tmp_path / "default.tfplan")
+
+
 def test_table_is_the_code_table_definition(deployment: Deployment, moto: Moto) -> None:
     dynamodb = moto.client("dynamodb")
     table = dynamodb.describe_table(TableName=deployment.outputs["table_name"])["Table"]
@@ -278,9 +288,11 @@ def test_function_is_configured_for_the_code(deployment: Deployment, moto: Moto)
     environment = config["Environment"]["Variables"]
     sources = code_facts.read_sources([*(ROOT / "api").glob("*.py"), *LAYER_DIR.rglob("*.py")])
     read = {name for name in code_facts.environment_variables(sources) if not code_facts.is_runtime_variable(name)}
-    # The optional layer settings are left unset (null wsgi_* variables, function_access_log false), so the
-    # layer's defaults apply: its own access line is off, API Gateway's access log has every request.
-    assert set(environment) == read - {"LAMBDA_WSGI_APP", "LAMBDA_WSGI_BASE_PATH", "LAMBDA_WSGI_ACCESS_LOG"}
+    # The optional settings are left unset (null wsgi_* variables, function_access_log false, no previous page
+    # token keys), so the defaults apply: the layer's own access line is off, API Gateway's access log has every
+    # request, and only the current key verifies page tokens.
+    optional = {"LAMBDA_WSGI_APP", "LAMBDA_WSGI_BASE_PATH", "LAMBDA_WSGI_ACCESS_LOG", "PAGE_TOKEN_PREVIOUS_KEYS"}
+    assert set(environment) == read - optional
     assert environment["USERS_TABLE"] == deployment.outputs["table_name"]
     assert len(environment["PAGE_TOKEN_KEY"]) >= 32
 

@@ -134,6 +134,22 @@ def test_an_error_inside_the_users_module_names_its_location(tmp_path: Path, mon
         load_app("routes_syntax:routes")
 
 
+def test_a_blueprint_whose_set_up_refuses_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Blueprint may read its settings when it is registered (record_once); a missing one is an init error."""
+    source = (
+        "import os\nfrom flask import Blueprint\nroutes = Blueprint('routes', __name__)\n\n\n"
+        "@routes.record_once\ndef set_up(state):\n    raise RuntimeError('TABLE is not set')\n"
+    )
+    write(tmp_path, "routes_needs_setting.py", source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(
+        AppLoadError,
+        match=r"^setting up the Blueprint routes_needs_setting:routes failed at .*routes_needs_setting.py:8: "
+        r"RuntimeError: TABLE is not set$",
+    ):
+        load_app("routes_needs_setting:routes")
+
+
 def test_a_missing_dependency_is_not_mistaken_for_the_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write(tmp_path, "routes_dep.py", "import routes_de\n")  # its name starts like the module's own
     monkeypatch.syspath_prepend(str(tmp_path))
