@@ -15,6 +15,7 @@ from .errors import BadEventError
 from .http import HttpResponse, json_error
 from .paths import clean_prefix
 from .sources import FallbackSource, find_source, sources
+from .sources.shapes import mismatch
 from .wsgi_call import WSGIApp, call_app
 
 if TYPE_CHECKING:
@@ -51,9 +52,14 @@ class Adapter:
             environ = source.environ(event, context, request_id)
         except BadEventError as error:
             response = json_error(400, "Bad Request", error.message)
-        except (TypeError, AttributeError, ValueError, KeyError) as error:
-            # A field of the wrong type or shape: the event, not the app, is at fault.
-            response = json_error(400, "Bad Request", f"malformed {source.name} event: {type(error).__name__}: {error}")
+        except Exception:
+            # A field of the wrong type is the event's fault; if every field has its type, the fault is the layer's.
+            problem = mismatch(event, source.shape)
+            if problem is None:
+                logger.exception("the %s event of request id %s could not be read", source.name, request_id)
+                response = _internal_error(request_id)
+            else:
+                response = json_error(400, "Bad Request", f"malformed {source.name} event: {problem}")
         else:
             try:
                 response = call_app(self.app, environ)

@@ -119,6 +119,65 @@ def test_invalid_base64_gets_a_400(invoke: Invoke, base64_codec: str) -> None:
     assert "base64" in json_body(result)["message"]
 
 
+@pytest.mark.parametrize(
+    ("fixture", "field", "value", "message"),
+    [
+        (
+            "http_api_v2",
+            ("requestContext", "http", "method"),
+            5,
+            "requestContext.http.method must be a string, not int",
+        ),
+        ("http_api_v2", ("headers", "accept"), None, "headers.accept must be a string, not null"),
+        ("http_api_v2", ("cookies",), ["a=1", 2], "cookies[1] must be a string, not int"),
+        ("rest_api_v1", ("httpMethod",), None, "httpMethod is missing"),
+        ("rest_api_v1", ("multiValueHeaders", "Accept"), [1], "multiValueHeaders.Accept[0] must be a string, not int"),
+        (
+            "alb_multi",
+            ("multiValueHeaders", "accept"),
+            5,
+            "multiValueHeaders.accept must be an array, not int",
+        ),
+    ],
+)
+def test_a_field_of_the_wrong_type_is_a_400_that_names_it(
+    *,
+    adapter: Adapter,
+    fixture: str,
+    field: tuple[str, ...],
+    value: Any,
+    message: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    event = load_event(fixture)
+    parent = event
+    for name in field[:-1]:
+        parent = parent.setdefault(name, {})
+    parent[field[-1]] = value
+    result = dict(adapter(event, lambda_context()))
+    assert result["statusCode"] == 400
+    assert message in json_body(result)["message"]
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]  # the client's fault
+
+
+def test_a_fault_of_the_layer_reading_a_sound_event_is_a_500_with_its_traceback(
+    adapter: Adapter, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only a field of the wrong type is the client's fault: a bug in the layer must not look like a bad request."""
+
+    def broken(**fields: Any) -> dict[str, Any]:
+        raise TypeError("a bug in the layer")
+
+    monkeypatch.setattr("lambda_wsgi.sources.http_api_v2.build_environ", broken)
+    result = dict(adapter(http_event(path="/users/ada"), lambda_context("req-bug")))
+    assert result["statusCode"] == 500
+    assert json_body(result) == {"message": "Internal Server Error", "requestId": "req-bug"}
+    (record,) = [record for record in caplog.records if record.levelno == logging.ERROR]
+    assert "req-bug" in record.getMessage()
+    assert record.exc_info is not None
+    assert str(record.exc_info[1]) == "a bug in the layer"
+
+
 @pytest.mark.parametrize("fixture", ["sqs", "s3", "schedule", "direct_invoke"])
 def test_non_http_events_raise_one_deliberate_error(adapter: Adapter, fixture: str) -> None:
     with pytest.raises(UnsupportedEventError, match="handles HTTP requests only"):

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..encoding import folded_headers, multi_value_headers, request_body, request_headers, response_body
 from ..environ import Environ, build_environ
 from ..paths import native_path, split_prefix
+from .shapes import EVENT_1_0_FIELDS, Shape
 
 if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every cold start
     from ..http import HttpResponse
@@ -21,6 +22,7 @@ if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every 
 
 class Alb:
     name = "alb"
+    shape: ClassVar[Shape] = EVENT_1_0_FIELDS
 
     def __init__(self, base_path: str = "") -> None:
         self.base_path = base_path

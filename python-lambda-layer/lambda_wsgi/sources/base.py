@@ -6,7 +6,7 @@ A source recognises its events, reads one straight into a WSGI environ, and enco
 
 from __future__ import annotations
 
-from typing import Any, NotRequired, Protocol, TypedDict
+from typing import Any, ClassVar, NotRequired, Protocol, TypedDict
 
 from ..environ import Environ
 from ..http import HttpResponse
@@ -51,6 +51,7 @@ class EventSource(Protocol):
     """One kind of HTTP event: recognise it, read it into an environ, answer it in its own format."""
 
     name: str
+    shape: ClassVar[Any]  # the types of the fields it reads (see shapes.py)
 
     def __init__(self, base_path: str = "") -> None: ...
 

@@ -7,12 +7,13 @@ having a stage in the path, so they are a subclass recognised by their domain.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..encoding import folded_headers, request_body, response_body
 from ..environ import Environ, build_environ
 from ..errors import BadEventError
 from ..paths import native_path, on_api_domain, split_prefix, stage_prefix
+from .shapes import Each, Items, Shape
 
 if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every cold start
     from ..http import HttpResponse
@@ -21,6 +22,18 @@ if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every 
 
 class HttpApiV2:
     name = "http-api-v2"
+    shape: ClassVar[Shape] = {
+        "rawPath": str,
+        "rawQueryString": str,
+        "headers": Each(str),
+        "cookies": Items(str),
+        "body": str,
+        "requestContext": {
+            "http": {"method": str, "path": str, "sourceIp": str, "protocol": str},
+            "domainName": str,
+            "stage": str,
+        },
+    }
 
     def __init__(self, base_path: str = "") -> None:
         self.base_path = base_path
@@ -41,7 +54,7 @@ class HttpApiV2:
             script_name, path_info = "", path
         cookies = event.get("cookies")
         return build_environ(
-            method=http.get("method", "GET").upper(),
+            method=(http.get("method") or "GET").upper(),
             script_name=script_name,
             path_info=path_info,
             query_string=event.get("rawQueryString") or "",

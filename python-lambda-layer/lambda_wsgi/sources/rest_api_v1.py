@@ -6,13 +6,14 @@ Both carry `httpMethod`, `path` without the stage, decoded query parameters and
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode
 
 from ..encoding import multi_value_headers, request_body, request_headers, response_body
 from ..environ import Environ, build_environ
 from ..errors import BadEventError
 from ..paths import native_path, split_prefix, stage_prefix
+from .shapes import EVENT_1_0_FIELDS, Required, Shape
 
 if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every cold start
     from ..http import HttpResponse
@@ -21,6 +22,17 @@ if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every 
 
 class RestApiV1:
     name = "rest-api-v1"
+    shape: ClassVar[Shape] = {
+        **EVENT_1_0_FIELDS,
+        "httpMethod": Required(str),
+        "requestContext": {
+            "path": str,
+            "stage": str,
+            "domainName": str,
+            "protocol": str,
+            "identity": {"sourceIp": str},
+        },
+    }
 
     def __init__(self, base_path: str = "") -> None:
         self.base_path = base_path
