@@ -72,7 +72,8 @@ cmd_serve() {
 
 cmd_bench() {
   venv "$ROOT/.venv-bench" "$ROOT/requirements/bench.txt"
-  cd "$ROOT" && "$ROOT/.venv-bench/bin/python" -m bench "$@"
+  # The layer's package imports by the name it has on Lambda (/opt/python).
+  cd "$ROOT" && PYTHONPATH="$ROOT/python-lambda-layer" "$ROOT/.venv-bench/bin/python" -m bench "$@"
 }
 
 usage() {

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .adapters import add_layer_path, build_app, select, warm_rows
+from .adapters import build_app, select, warm_rows
 from .base64_cost import measure_base64
 from .cold import measure_cold
 from .events import CASES, COLD_START_CASE
@@ -50,7 +50,6 @@ def main(argv: list[str]) -> int:
     metrics = set(args.only.split(",")) if args.only else set(METRICS)
     if metrics - set(METRICS):
         raise SystemExit(f"unknown metric(s): {', '.join(sorted(metrics - set(METRICS)))}")
-    add_layer_path()
     contenders = select(args.adapters.split(",") if args.adapters else None)
 
     with RuntimeLogging() as logging:

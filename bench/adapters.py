@@ -16,7 +16,7 @@ from functools import cache
 from types import ModuleType
 from typing import Any, Literal
 
-from . import BENCH_REQUIREMENTS, FUNCTION_DIR, LAYER_DIR
+from . import BENCH_REQUIREMENTS
 
 Handler = Callable[[dict[str, Any], Any], Any]
 Role = Literal["ours", "peer", "floor"]
@@ -56,10 +56,8 @@ class Contender:
             from lambda_wsgi import Adapter
 
             return Adapter(app, access_log=access_log)
-        # The handler modules import the Blueprint as Lambda would, as the top-level module `routes`.
-        if str(FUNCTION_DIR) not in sys.path:
-            sys.path.insert(0, str(FUNCTION_DIR))
-        wrap: Callable[[Any], Handler] = importlib.import_module(self.module).wrap
+        # The same handler module a cold start imports from /var/task, here as part of the bench package.
+        wrap: Callable[[Any], Handler] = importlib.import_module(f"{__package__}.function.{self.module}").wrap
         return wrap(app)
 
 
@@ -147,12 +145,6 @@ def layer_encoder() -> Callable[[bytes], str]:
     from lambda_wsgi import encoding
 
     return encoding._base64().encode
-
-
-def add_layer_path() -> None:
-    """Make the layer's package `lambda_wsgi` importable, as /opt/python is in Lambda."""
-    if str(LAYER_DIR) not in sys.path:
-        sys.path.insert(0, str(LAYER_DIR))
 
 
 def build_app() -> Any:

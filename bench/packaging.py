@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import BENCH_REQUIREMENTS, FUNCTION_DIR, LAYER_REQUIREMENTS, ROOT
+from . import BENCH_REQUIREMENTS, FUNCTION_DIR, LAYER_REQUIREMENTS
 from .adapters import Contender
 
 
@@ -94,8 +94,6 @@ def _run(command: list[str], cwd: Path | None = None) -> None:
 
 def build_ours(work: Path) -> Package:
     """The layer and function zips `./build.sh package` builds, for this machine's architecture."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
     from tools.package import build_function, build_layer, host_architecture
 
     arch = host_architecture()

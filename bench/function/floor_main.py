@@ -15,7 +15,11 @@ from io import BytesIO
 from typing import Any
 
 from flask import Flask
-from routes import routes
+
+try:  # inside the bench package, as the warm runs import it
+    from .routes import routes
+except ImportError:  # at the root of the function, as a cold start imports it from /var/task
+    from routes import routes  # type: ignore[no-redef]
 
 _TEXT_TYPES = ("text/", "application/json")
 

@@ -10,7 +10,11 @@ from typing import Any
 
 import serverless_wsgi
 from flask import Flask
-from routes import routes
+
+try:  # inside the bench package, as the warm runs import it
+    from .routes import routes
+except ImportError:  # at the root of the function, as a cold start imports it from /var/task
+    from routes import routes  # type: ignore[no-redef]
 
 
 def wrap(app: Flask) -> Callable[[dict[str, Any], Any], dict[str, Any]]:

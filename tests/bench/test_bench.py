@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import shutil
 import stat
@@ -454,6 +455,7 @@ def test_the_command_runs_quick_and_writes_json(tmp_path: Path) -> None:
         # No peer is installed here: ours and the floor, every metric.
         [sys.executable, "-m", "bench", "--quick", "--adapters", OURS, "--cold-runs", "1", "--json", str(out)],
         cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "python-lambda-layer")},  # as ./build.sh bench runs it
         capture_output=True,
         text=True,
         timeout=300,
