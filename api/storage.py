@@ -141,15 +141,15 @@ class Users:
             now = _now()
             user = User(id=str(uuid.uuid4()), name=name, email=email, createdAt=now, updatedAt=now)
             reasons = self._transact(
-                [
-                    {"Put": self._put(_user_item(user, version=1), _ABSENT)},
-                    {"Put": self._put(_listing_item(user, version=1), _ABSENT)},
-                    {"Put": self._put(_email_item(email, user["id"]), _ABSENT)},
-                ]
+                {
+                    "user": {"Put": self._put(_user_item(user, version=1), _ABSENT)},
+                    "listing": {"Put": self._put(_listing_item(user, version=1), _ABSENT)},
+                    "address": {"Put": self._put(_email_item(email, user["id"]), _ABSENT)},
+                }
             )
             if reasons is None:
                 return user
-            if reasons[2] == _CHECK_FAILED:
+            if reasons["address"] == _CHECK_FAILED:
                 raise EmailTakenError(email)
             # An id collision (vanishingly unlikely) or a conflict with a concurrent transaction.
             raise _LostRaceError
@@ -181,19 +181,20 @@ class Users:
             )
             # The user item and its listing entry carry the same version, so both must be as read.
             expected = {":version": {"N": str(version)}}
-            writes = [
-                {"Put": self._put(_user_item(user, version + 1), _SAME_VERSION, expected)},
-                {"Put": self._put(_listing_item(user, version + 1), _SAME_VERSION, expected)},
-            ]
+            writes = {
+                "user": {"Put": self._put(_user_item(user, version + 1), _SAME_VERSION, expected)},
+                "listing": {"Put": self._put(_listing_item(user, version + 1), _SAME_VERSION, expected)},
+            }
             moves = _email_key(user["email"]) != _email_key(current["email"])
             if moves:
-                writes.append({"Put": self._put(_email_item(user["email"], user_id), _ABSENT)})
-                writes.append({"Delete": self._delete_email(current["email"], user_id)})
+                writes["new address"] = {"Put": self._put(_email_item(user["email"], user_id), _ABSENT)}
+                writes["old address"] = {"Delete": self._delete_email(current["email"], user_id)}
             reasons = self._transact(writes)
             if reasons is None:
                 return user
             # The address counts as taken only when the user was still as read; else re-read and decide again.
-            if moves and _CHECK_FAILED not in reasons[:2] and reasons[2] == _CHECK_FAILED:
+            as_read = reasons["user"] != _CHECK_FAILED and reasons["listing"] != _CHECK_FAILED
+            if moves and as_read and reasons["new address"] == _CHECK_FAILED:
                 raise EmailTakenError(user["email"])
             raise _LostRaceError
 
@@ -206,8 +207,8 @@ class Users:
                 raise UserNotFoundError(user_id)
             user = _public(item)
             reasons = self._transact(
-                [
-                    {
+                {
+                    "user": {
                         "Delete": {
                             "TableName": self.table_name,
                             "Key": _user_key(user_id),
@@ -217,9 +218,9 @@ class Users:
                         }
                     },
                     # Guarded by the user item's condition: both go, or neither does.
-                    {"Delete": {"TableName": self.table_name, "Key": _listing_key(user)}},
-                    {"Delete": self._delete_email(user["email"], user_id)},
-                ]
+                    "listing": {"Delete": {"TableName": self.table_name, "Key": _listing_key(user)}},
+                    "address": {"Delete": self._delete_email(user["email"], user_id)},
+                }
             )
             if reasons is not None:
                 raise _LostRaceError
@@ -293,22 +294,26 @@ class Users:
             "ExpressionAttributeValues": {":user": {"S": user_id}},
         }
 
-    def _transact(self, items: list[dict[str, Any]]) -> list[str] | None:
-        """Run a transaction: None when it committed, else each item's cancellation reason code."""
+    def _transact(self, items: dict[str, dict[str, Any]]) -> dict[str, str] | None:
+        """Run a transaction of named items: None when it committed, else each item's cancellation reason code.
+
+        DynamoDB gives the reasons in the items' order; naming them lets callers ask what happened to which item.
+        """
         try:
-            self._call("transact_write_items", TransactItems=items)
+            self._call("transact_write_items", TransactItems=list(items.values()))
         except ClientError as error:
             if lost_race(error):
                 raise _LostRaceError from None
             if _code(error) != "TransactionCanceledException":
                 raise
-            reasons = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", ())]
-            if len(reasons) != len(items):
+            codes = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", ())]
+            if len(codes) != len(items):
                 raise
-            busy = UNAVAILABLE_CODES.intersection(reasons)
+            reasons = dict(zip(items, codes, strict=True))
+            busy = UNAVAILABLE_CODES.intersection(codes)
             if busy:
                 raise UnavailableError(f"DynamoDB cancelled a transaction: {', '.join(sorted(busy))}") from error
-            unexpected = set(reasons) - _RACE_REASONS
+            unexpected = set(codes) - _RACE_REASONS
             if unexpected:
                 # Not a race and not "busy": retrying cannot help, so it must not pass for a lost race.
                 refused = ", ".join(sorted(unexpected))
