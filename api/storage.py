@@ -1,4 +1,4 @@
-"""Users in DynamoDB: the one module that knows item keys, conditions, transactions and paging.
+"""Users in DynamoDB: the items' attributes, conditions, transactions and paging; table.py has their keys.
 
 A user item, its listing entry and its address item (layout in table.py) are written, changed and deleted in one
 transaction, so the list always agrees with the users and two users can never hold one address.
@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import random
-import re
 import time
 import uuid
 from collections.abc import Callable
@@ -23,14 +22,16 @@ from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from page_token import InvalidTokenError, PageTokens
 from table import (
-    EMAIL_PREFIX,
-    EMAIL_SORT_KEY,
     LISTING_PARTITION,
-    LISTING_SEPARATOR,
+    LISTING_POSITION,
     PARTITION_KEY,
     SORT_KEY,
-    USER_PREFIX,
-    USER_SORT_KEY,
+    address_key,
+    listing_key,
+    listing_position_key,
+    same_address,
+    storable_id,
+    user_key,
 )
 
 logger = logging.getLogger(__name__)
@@ -39,12 +40,6 @@ TABLE_VARIABLE = "USERS_TABLE"
 # Non-key attributes: a user item's and listing entry's write counter, and an address item's holder.
 VERSION = "version"
 HOLDER = "userId"
-# A listing entry's sort key as `_now()` and uuid4 make it; a signed token must name one (see `_start_key`).
-_LISTING_POSITION = re.compile(
-    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z" + re.escape(LISTING_SEPARATOR) + r"[^\s#]+"
-)
-# DynamoDB's limit for a partition key value, in UTF-8 bytes.
-MAX_KEY_BYTES = 2048
 # Optimistic writes that lose a race (a concurrent change, a transaction conflict) re-read and retry.
 ATTEMPTS = 8  # jittered backoff up to ~2.5 s in all; the time budget (answer_by) still applies
 RETRY_AFTER_SECONDS = 1
@@ -185,7 +180,7 @@ class Users:
                 "user": {"Put": self._put(_user_item(user, version + 1), _SAME_VERSION, expected)},
                 "listing": {"Put": self._put(_listing_item(user, version + 1), _SAME_VERSION, expected)},
             }
-            moves = _email_key(user["email"]) != _email_key(current["email"])
+            moves = same_address(user["email"]) != same_address(current["email"])
             if moves:
                 writes["new address"] = {"Put": self._put(_email_item(user["email"], user_id), _ABSENT)}
                 writes["old address"] = {"Delete": self._delete_email(current["email"], user_id)}
@@ -211,7 +206,7 @@ class Users:
                     "user": {
                         "Delete": {
                             "TableName": self.table_name,
-                            "Key": _user_key(user_id),
+                            "Key": user_key(user_id),
                             "ConditionExpression": _SAME_VERSION,
                             "ExpressionAttributeNames": {"#version": VERSION},
                             "ExpressionAttributeValues": {":version": item[VERSION]},
@@ -260,14 +255,14 @@ class Users:
     def _start_key(self, token: str) -> Item:
         values = self.tokens.decode(token)
         # Only this API signs tokens, but whatever a leaked key signed must still name a listing position.
-        if len(values) != 1 or not _LISTING_POSITION.fullmatch(values[0]):
+        if len(values) != 1 or not LISTING_POSITION.fullmatch(values[0]):
             raise InvalidTokenError("is not a page token")
-        return {PARTITION_KEY: {"S": LISTING_PARTITION}, SORT_KEY: {"S": values[0]}}
+        return listing_position_key(values[0])
 
     def _get_user_item(self, user_id: str) -> Item | None:
-        if len((USER_PREFIX + user_id).encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+        if not storable_id(user_id):
             return None  # DynamoDB could never have stored it
-        response = self._call("get_item", TableName=self.table_name, Key=_user_key(user_id), ConsistentRead=True)
+        response = self._call("get_item", TableName=self.table_name, Key=user_key(user_id), ConsistentRead=True)
         item: Item | None = response.get("Item")
         return item
 
@@ -287,7 +282,7 @@ class Users:
     def _delete_email(self, email: str, user_id: str) -> dict[str, Any]:
         return {
             "TableName": self.table_name,
-            "Key": _address_key(email),
+            "Key": address_key(email),
             # Only ever free the address this user holds.
             "ConditionExpression": "#user = :user",
             "ExpressionAttributeNames": {"#user": HOLDER},
@@ -351,26 +346,8 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _email_key(email: str) -> str:
-    # casefold, not lower: "STRASSE" and "straße" are one address ignoring case.
-    return email.casefold()
-
-
-def _key(partition_key: str, sort_key: str) -> Item:
-    return {PARTITION_KEY: {"S": partition_key}, SORT_KEY: {"S": sort_key}}
-
-
-def _user_key(user_id: str) -> Item:
-    return _key(USER_PREFIX + user_id, USER_SORT_KEY)
-
-
 def _listing_key(user: User) -> Item:
-    # createdAt sorts as the instants do; the id breaks ties between users created in the same microsecond.
-    return _key(LISTING_PARTITION, user["createdAt"] + LISTING_SEPARATOR + user["id"])
-
-
-def _address_key(email: str) -> Item:
-    return _key(EMAIL_PREFIX + _email_key(email), EMAIL_SORT_KEY)
+    return listing_key(user["createdAt"], user["id"])
 
 
 def _fields(user: User, version: int) -> Item:
@@ -385,7 +362,7 @@ def _fields(user: User, version: int) -> Item:
 
 
 def _user_item(user: User, version: int) -> Item:
-    return _user_key(user["id"]) | _fields(user, version)
+    return user_key(user["id"]) | _fields(user, version)
 
 
 def _listing_item(user: User, version: int) -> Item:
@@ -394,7 +371,7 @@ def _listing_item(user: User, version: int) -> Item:
 
 
 def _email_item(email: str, user_id: str) -> Item:
-    return _address_key(email) | {HOLDER: {"S": user_id}}
+    return address_key(email) | {HOLDER: {"S": user_id}}
 
 
 def _public(item: Item) -> User:

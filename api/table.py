@@ -1,4 +1,4 @@
-"""The users table's layout: the one definition the code, `serve` and the Terraform tests share.
+"""The users table's key layout: the one definition the code, `serve` and the Terraform tests share.
 
 Items (partition key / sort key): `USER#<id>` / `USER` holds a user; `USERS` / `<createdAt>#<id>` is its listing
 entry, a copy kept in one partition so a strongly consistent Query lists users in creation order; `EMAIL#<case-folded
@@ -7,6 +7,7 @@ address>` / `EMAIL` reserves an address for a user. No secondary index: indexes 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 PARTITION_KEY = "pk"
@@ -21,6 +22,48 @@ LISTING_SEPARATOR = "#"
 # An address reservation: partition key EMAIL_PREFIX + the case-folded address, sort key EMAIL_SORT_KEY.
 EMAIL_PREFIX = "EMAIL#"
 EMAIL_SORT_KEY = "EMAIL"
+
+# DynamoDB's limit for a partition key value, in UTF-8 bytes.
+MAX_KEY_BYTES = 2048
+# A listing entry's sort key, as `listing_key` makes it from createdAt (`_now()` in storage.py) and a uuid4.
+LISTING_POSITION = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z" + re.escape(LISTING_SEPARATOR) + r"[^\s#]+"
+)
+
+Key = dict[str, dict[str, str]]
+
+
+def user_key(user_id: str) -> Key:
+    return _key(USER_PREFIX + user_id, USER_SORT_KEY)
+
+
+def storable_id(user_id: str) -> bool:
+    """Whether a user with this id could be stored at all (its partition key within DynamoDB's limit)."""
+    return len((USER_PREFIX + user_id).encode("utf-8", "surrogatepass")) <= MAX_KEY_BYTES
+
+
+def listing_key(created_at: str, user_id: str) -> Key:
+    # createdAt sorts as the instants do; the id breaks ties between users created in the same microsecond.
+    return listing_position_key(created_at + LISTING_SEPARATOR + user_id)
+
+
+def listing_position_key(position: str) -> Key:
+    """The key of the listing entry at `position`, its sort key (what a page token names)."""
+    return _key(LISTING_PARTITION, position)
+
+
+def address_key(email: str) -> Key:
+    return _key(EMAIL_PREFIX + same_address(email), EMAIL_SORT_KEY)
+
+
+def same_address(email: str) -> str:
+    """What two addresses must share to be one: casefold, not lower, so "STRASSE" and "straße" are one."""
+    return email.casefold()
+
+
+def _key(partition_key: str, sort_key: str) -> Key:
+    return {PARTITION_KEY: {"S": partition_key}, SORT_KEY: {"S": sort_key}}
+
 
 # In CreateTable's own terms, so it can be passed to boto3 as is.
 TABLE_DEFINITION: dict[str, Any] = {
