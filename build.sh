@@ -73,7 +73,7 @@ cmd_serve() {
 cmd_bench() {
   venv "$ROOT/.venv-bench" "$ROOT/requirements/bench.txt"
   # The layer's package imports by the name it has on Lambda (/opt/python).
-  cd "$ROOT" && PYTHONPATH="$ROOT/python-lambda-layer" "$ROOT/.venv-bench/bin/python" -m bench "$@"
+  cd "$ROOT" && PYTHONPATH="$ROOT/python-lambda-layer" "$ROOT/.venv-bench/bin/python" -m tools.bench "$@"
 }
 
 usage() {

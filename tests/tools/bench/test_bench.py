@@ -21,8 +21,9 @@ from typing import Any
 
 import pytest
 
-from bench import ROOT
-from bench.adapters import (
+from lambda_wsgi import Adapter
+from tools.bench import ROOT
+from tools.bench.adapters import (
     CONTENDERS,
     FLOOR,
     OURS,
@@ -34,13 +35,13 @@ from bench.adapters import (
     select,
     warm_rows,
 )
-from bench.base64_cost import BODY_BYTES, measure_base64
-from bench.cold import ColdResult, measure_cold, run_child
-from bench.events import CASES, COLD_START_CASE, answer
-from bench.packaging import Deployed, LambdaTree, build_package, unpack
-from bench.report import Figures, as_json, table, text
-from bench.runtime import REQUEST_ID, LambdaContext, RuntimeLogging, read_frames
-from bench.warm import (
+from tools.bench.base64_cost import BODY_BYTES, measure_base64
+from tools.bench.cold import ColdResult, measure_cold, run_child
+from tools.bench.events import CASES, COLD_START_CASE, answer
+from tools.bench.packaging import Deployed, LambdaTree, build_package, unpack
+from tools.bench.report import Figures, as_json, table, text
+from tools.bench.runtime import REQUEST_ID, LambdaContext, RuntimeLogging, read_frames
+from tools.bench.warm import (
     DIRECT,
     EPSILON_US,
     UnfairComparisonError,
@@ -51,7 +52,6 @@ from bench.warm import (
     measure_warm,
     row_setup,
 )
-from lambda_wsgi import Adapter
 
 BY_NAME = {contender.name: contender for contender in CONTENDERS}
 OURS_CONTENDER = BY_NAME[OURS]
@@ -453,7 +453,7 @@ def test_the_command_runs_quick_and_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     completed = subprocess.run(
         # No peer is installed here: ours and the floor, every metric.
-        [sys.executable, "-m", "bench", "--quick", "--adapters", OURS, "--cold-runs", "1", "--json", str(out)],
+        [sys.executable, "-m", "tools.bench", "--quick", "--adapters", OURS, "--cold-runs", "1", "--json", str(out)],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT / "python-lambda-layer")},  # as ./build.sh bench runs it
         capture_output=True,

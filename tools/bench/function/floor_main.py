@@ -19,7 +19,7 @@ from flask import Flask
 try:  # inside the bench package, as the warm runs import it
     from .routes import routes
 except ImportError:  # at the root of the function, as a cold start imports it from /var/task
-    from routes import routes  # type: ignore[no-redef]
+    from routes import routes
 
 _TEXT_TYPES = ("text/", "application/json")
 

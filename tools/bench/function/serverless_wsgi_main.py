@@ -1,6 +1,6 @@
-"""The handler module of the Mangum + a2wsgi function: the shared Blueprint in a Flask app, as an ASGI app.
+"""The handler module of the serverless-wsgi function: the shared Blueprint in a Flask app, wrapped as its docs show.
 
-Lifespan is off: a WSGI app has no startup or shutdown, and "auto" would run that cycle on every request.
+Imported as a top-level module from the function directory, like `main` from the layer.
 """
 
 from __future__ import annotations
@@ -8,18 +8,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from a2wsgi import WSGIMiddleware
+import serverless_wsgi
 from flask import Flask
-from mangum import Mangum
 
 try:  # inside the bench package, as the warm runs import it
     from .routes import routes
 except ImportError:  # at the root of the function, as a cold start imports it from /var/task
-    from routes import routes  # type: ignore[no-redef]
+    from routes import routes
 
 
 def wrap(app: Flask) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    return Mangum(WSGIMiddleware(app), lifespan="off")
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        result: dict[str, Any] = serverless_wsgi.handle_request(app, event, context)
+        return result
+
+    return handler
 
 
 app = Flask(__name__)

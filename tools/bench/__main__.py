@@ -1,4 +1,4 @@
-"""`python -m bench`: compare this layer as shipped with apig-wsgi, serverless-wsgi, Mangum + a2wsgi and the floor.
+"""`python -m tools.bench`: this layer as shipped against apig-wsgi, serverless-wsgi, Mangum + a2wsgi and the floor.
 
 Measures warm per-request overhead, cold start of each package as its users deploy it, layer zip size and the cost
 of base64 for a 100 KB binary response, then prints a table and the targets.
@@ -23,7 +23,7 @@ METRICS = ("warm", "cold", "layer", "base64")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="few iterations: checks that everything runs")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON to PATH")
     parser.add_argument("--requests", type=int, help="requests per timed batch (default 50; --quick 10)")

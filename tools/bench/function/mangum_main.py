@@ -1,6 +1,6 @@
-"""The handler module of the serverless-wsgi function: the shared Blueprint in a Flask app, wrapped as its docs show.
+"""The handler module of the Mangum + a2wsgi function: the shared Blueprint in a Flask app, as an ASGI app.
 
-Imported as a top-level module from the function directory, like `main` from the layer.
+Lifespan is off: a WSGI app has no startup or shutdown, and "auto" would run that cycle on every request.
 """
 
 from __future__ import annotations
@@ -8,19 +8,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import serverless_wsgi
+from a2wsgi import WSGIMiddleware
 from flask import Flask
+from mangum import Mangum
 
 try:  # inside the bench package, as the warm runs import it
     from .routes import routes
 except ImportError:  # at the root of the function, as a cold start imports it from /var/task
-    from routes import routes  # type: ignore[no-redef]
+    from routes import routes
 
 
 def wrap(app: Flask) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return serverless_wsgi.handle_request(app, event, context)
-
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]] = Mangum(WSGIMiddleware(app), lifespan="off")
     return handler
 
 

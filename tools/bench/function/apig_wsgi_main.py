@@ -14,11 +14,12 @@ from flask import Flask
 try:  # inside the bench package, as the warm runs import it
     from .routes import routes
 except ImportError:  # at the root of the function, as a cold start imports it from /var/task
-    from routes import routes  # type: ignore[no-redef]
+    from routes import routes
 
 
 def wrap(app: Flask) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    return make_lambda_handler(app)
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]] = make_lambda_handler(app)
+    return handler
 
 
 app = Flask(__name__)
