@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import subprocess
 import sys
 import types
@@ -70,11 +71,15 @@ def test_both_codecs_accept_and_refuse_the_same_bodies(base64_codec: str, text: 
 
 def test_pybase64_is_imported_at_the_first_base64_body_not_at_start() -> None:
     script = (
-        f"import sys; sys.path.insert(0, {str(LAYER_DIR)!r})\n"
+        "import sys\n"
         "from lambda_wsgi import encoding\n"
         "assert 'pybase64' not in sys.modules, 'imported at start'\n"
         "encoding.response_body([('Content-Type', 'image/png')], b'\\x89PNG')\n"
         "assert 'pybase64' in sys.modules, 'not used for a binary body'\n"
     )
-    completed = subprocess.run([sys.executable, "-I", "-c", script], capture_output=True, text=True, check=False)
+    # A fresh interpreter that finds the layer where Lambda puts it on sys.path, and nothing of the user's site.
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(LAYER_DIR), "PYTHONNOUSERSITE": "1"}
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, env=env, cwd=LAYER_DIR
+    )
     assert completed.returncode == 0, completed.stderr

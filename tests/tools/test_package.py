@@ -86,10 +86,18 @@ def _extract(path: Path, target: Path) -> Path:
     return target
 
 
-def _python(*args: str) -> subprocess.CompletedProcess[str]:
-    """This interpreter, isolated from the environment and the user's site, writing no bytecode."""
+def _python(*args: str, path: tuple[Path, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """This interpreter without its site-packages (-S), writing no bytecode, finding only `path` (as Lambda's
+    /var/task and /opt/python) besides the standard library."""
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": os.pathsep.join(map(str, path))}
     return subprocess.run(
-        [sys.executable, "-I", "-S", "-B", *args], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-S", "-s", "-B", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
+        cwd=path[0] if path else None,  # -c puts the working directory first: nothing of this repository
     )
 
 
@@ -317,8 +325,7 @@ def test_python_loads_the_pycs_not_the_sources(host_layer: Path, tmp_path: Path)
     task = _extract(package.build_function(tmp_path / "function.zip", ECHO_DIR).path, tmp_path / "task")
     for broken in (opt / "werkzeug" / "__init__.py", task / "routes.py", task / "helpers.py"):
         broken.write_text(broken.read_text() + "\nraise SystemExit('the source was compiled instead of the pyc')\n")
-    script = "import sys; sys.path[0:0] = sys.argv[1:]; import werkzeug, flask, routes; print(routes.GREETING)"
-    done = _python("-c", script, str(task), str(opt))
+    done = _python("-c", "import werkzeug, flask, routes; print(routes.GREETING)", path=(task, opt))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == (ECHO_DIR / "greeting.txt").read_text().strip()
 
@@ -331,10 +338,8 @@ def test_every_module_left_in_the_layer_imports(host_layer: Path, tmp_path: Path
         for path in opt.rglob("*.py")
         if path.name != "main.py"  # the entry point: it loads the function's app
     )
-    script = (
-        "import importlib, sys; sys.path.insert(0, sys.argv[1]); [importlib.import_module(m) for m in sys.argv[2:]]"
-    )
-    done = _python("-c", script, str(opt), *modules)
+    script = "import importlib, sys; [importlib.import_module(m) for m in sys.argv[1:]]"
+    done = _python("-c", script, *modules, path=(opt,))
     assert done.returncode == 0, done.stderr
 
 
@@ -456,12 +461,12 @@ def test_a_function_asking_for_pybase64_encodes_with_the_layers_copy(host_layer:
     task = _extract(function.path, tmp_path / "task")
     opt = _extract(host_layer, tmp_path / "opt") / "python"
     script = (
-        "import sys; sys.path[0:0] = sys.argv[1:]\n"
+        "import sys\n"
         "from lambda_wsgi import encoding\n"
         "text, is_base64 = encoding.response_body([('Content-Type', 'image/png')], bytes(range(256)))\n"
         "import pybase64, pybase64._pybase64  # the native codec, not only the fallback\n"
         "assert is_base64 and encoding._base64().encode is pybase64.b64encode_as_string\n"
-        "assert pybase64.__file__.startswith(sys.argv[2]), pybase64.__file__\n"
+        "assert pybase64.__file__.startswith(sys.argv[1]), pybase64.__file__\n"
     )
-    completed = _python("-c", script, str(task), str(opt))
+    completed = _python("-c", script, str(opt), path=(task, opt))
     assert completed.returncode == 0, completed.stderr
