@@ -130,6 +130,8 @@ def test_invalid_base64_gets_a_400(invoke: Invoke, base64_codec: str) -> None:
         ),
         ("http_api_v2", ("headers", "accept"), None, "headers.accept must be a string, not null"),
         ("http_api_v2", ("cookies",), ["a=1", 2], "cookies[1] must be a string, not int"),
+        ("http_api_v2", ("headers", "x-odd"), "caf\udce9", "headers.x-odd is not Unicode text"),
+        ("http_api_v2", ("body",), "\ud800", "body is not Unicode text"),
         ("rest_api_v1", ("httpMethod",), None, "httpMethod is missing"),
         ("rest_api_v1", ("multiValueHeaders", "Accept"), [1], "multiValueHeaders.Accept[0] must be a string, not int"),
         (

@@ -38,18 +38,7 @@ class Items:
 def mismatch(value: Any, shape: Shape, where: str = "the event") -> str | None:
     """What in `value` does not have `shape` ("headers.accept must be a string, not int"), or None."""
     if isinstance(shape, dict):
-        if not isinstance(value, dict):
-            return _wrong(where, "an object", value)
-        for name, field_shape in shape.items():
-            field = value.get(name)
-            if field is None:
-                if isinstance(field_shape, Required):
-                    return f"{_join(where, name)} is missing"
-                continue
-            found = mismatch(field, field_shape, _join(where, name))
-            if found:
-                return found
-        return None
+        return _fields_mismatch(value, shape, where)
     if isinstance(shape, Required):
         return mismatch(value, shape.shape, where)
     if isinstance(shape, Each):
@@ -66,9 +55,35 @@ def mismatch(value: Any, shape: Shape, where: str = "the event") -> str | None:
             (found for index, item in enumerate(value) if (found := mismatch(item, shape.shape, f"{where}[{index}]"))),
             None,
         )
+    if isinstance(value, str) and shape is str and not _is_text(value):
+        return f"{where} is not Unicode text (it holds a lone surrogate)"
     if isinstance(value, shape):
         return None
     return _wrong(where, "a string" if shape is str else f"of type {shape.__name__}", value)
+
+
+def _fields_mismatch(value: Any, fields: dict[str, Shape], where: str) -> str | None:
+    if not isinstance(value, dict):
+        return _wrong(where, "an object", value)
+    for name, field_shape in fields.items():
+        field = value.get(name)
+        if field is None:
+            if isinstance(field_shape, Required):
+                return f"{_join(where, name)} is missing"
+            continue
+        found = mismatch(field, field_shape, _join(where, name))
+        if found:
+            return found
+    return None
+
+
+def _is_text(value: str) -> bool:
+    """Whether the string is text UTF-8 can encode: JSON's \\ud800 escapes can make one that is not."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _join(where: str, name: str) -> str:
