@@ -82,7 +82,7 @@ def http_event(
     derives from them are filled in as AWS does. Bytes bodies travel base64-encoded, as API Gateway
     sends binary bodies.
     """
-    event = load_event("http_api_v2")
+    event: dict[str, Any] = load_event("http_api_v2")
     raw_path = path if stage == "$default" else f"/{stage}{path}"
     parameters: dict[str, str] = {}
     for name, value in parse_qsl(query, keep_blank_values=True):
@@ -101,7 +101,8 @@ def http_event(
             **{name.lower(): value for name, value in (headers or {}).items()},
         },
     )
-    for field, value in (("cookies", cookies), ("queryStringParameters", parameters)):
+    optional: dict[str, Any] = {"cookies": cookies, "queryStringParameters": parameters}
+    for field, value in optional.items():
         if value:
             event[field] = value
         else:

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from table import EMAIL_PREFIX, EMAIL_SORT_KEY, LISTING_PARTITION, TABLE_DEFINITION, USER_PREFIX, USER_SORT_KEY
 
-from api.table import EMAIL_PREFIX, EMAIL_SORT_KEY, LISTING_PARTITION, TABLE_DEFINITION, USER_PREFIX, USER_SORT_KEY
 from tests.conftest import LAYER_DIR, ROOT
 from tests.infra import code_facts
 from tests.infra.hcl import Configuration, block, load, references, resolve

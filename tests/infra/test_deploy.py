@@ -29,8 +29,8 @@ from typing import Any
 
 import boto3
 import pytest
+from table import TABLE_DEFINITION
 
-from api.table import TABLE_DEFINITION
 from tests.conftest import LAYER_DIR, ROOT
 from tests.infra import code_facts
 from tests.infra.hcl import load

@@ -25,6 +25,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from werkzeug.wrappers import Response as BaseResponse
 
 routes = Blueprint("routes", __name__)
 PNG = bytes(range(256)) * 4
@@ -93,7 +94,7 @@ def read_session() -> Response:
 
 
 @routes.get("/redirect")
-def go_elsewhere() -> Response:
+def go_elsewhere() -> BaseResponse:
     return redirect(url_for("routes.user", name="ada"), code=302)
 
 

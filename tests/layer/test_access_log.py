@@ -25,7 +25,7 @@ def test_the_text_is_the_json_of_the_fields(
 ) -> None:
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
-    handler.emit = records.append  # type: ignore[method-assign]
+    handler.emit = records.append  # type: ignore[assignment]
     logger = logging.getLogger("lambda_wsgi")
     logger.addHandler(handler)
     try:
@@ -67,7 +67,7 @@ def test_a_logging_filter_that_edits_the_line_is_honoured_in_the_text() -> None:
 
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
-    handler.emit = records.append  # type: ignore[method-assign]
+    handler.emit = records.append  # type: ignore[assignment]
     handler.addFilter(redact)
     logger = logging.getLogger("lambda_wsgi")
     logger.addHandler(handler)

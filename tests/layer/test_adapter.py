@@ -20,7 +20,7 @@ from tests.layer.conftest import Invoke, body_bytes, json_body
 def test_a_view_exception_becomes_a_json_500_with_the_request_id(
     adapter: Adapter, caplog: pytest.LogCaptureFixture
 ) -> None:
-    result = dict(adapter(http_event(path="/fails"), lambda_context("req-500")))
+    result: dict[str, Any] = dict(adapter(http_event(path="/fails"), lambda_context("req-500")))
     assert result["statusCode"] == 500
     assert result["headers"]["Content-Type"] == "application/json"
     assert json_body(result) == {"message": "Internal Server Error", "requestId": "req-500"}
@@ -34,7 +34,7 @@ def test_an_exception_midway_through_a_stream_becomes_a_500_and_the_stream_is_cl
     adapter: Adapter, caplog: pytest.LogCaptureFixture
 ) -> None:
     sample_routes.closed_streams.clear()
-    result = dict(adapter(http_event(path="/stream-fails"), lambda_context("req-stream")))
+    result: dict[str, Any] = dict(adapter(http_event(path="/stream-fails"), lambda_context("req-stream")))
     assert result["statusCode"] == 500
     assert json_body(result) == {"message": "Internal Server Error", "requestId": "req-stream"}
     assert "partial" not in result["body"]

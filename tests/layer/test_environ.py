@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from typing import Any
+from typing import Any, cast
 from wsgiref.validate import validator
 
 import pytest
 
 from lambda_wsgi import Adapter
 from lambda_wsgi.sources import find_source, sources
+from lambda_wsgi.wsgi_call import WSGIApp
 from tests.conftest import http_event, lambda_context, load_event
 from tests.layer.conftest import Invoke, json_body
 
@@ -18,7 +19,8 @@ from tests.layer.conftest import Invoke, json_body
 def echo(invoke: Invoke, **kwargs: Any) -> dict[str, Any]:
     result = invoke(http_event(**kwargs))
     assert result["statusCode"] == 200, result
-    return json_body(result)
+    body: dict[str, Any] = json_body(result)
+    return body
 
 
 def test_method_comes_from_the_request_context(invoke: Invoke) -> None:
@@ -176,7 +178,7 @@ def test_every_event_kind_builds_a_pep3333_environ(fixture: str) -> None:
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b"ok"]
 
-    result = Adapter(validator(app))(event, lambda_context())
+    result = Adapter(cast(WSGIApp, validator(app)))(event, lambda_context())
     assert result["statusCode"] == 200
     for key in ("REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "SERVER_NAME", "SERVER_PORT"):
         assert isinstance(environ[key], str)

@@ -259,6 +259,6 @@ def test_function_url_result(adapter: Adapter) -> None:
     event = load_event("function_url")
     event["rawPath"] = "/cookies"
     event["requestContext"]["http"]["method"] = "GET"
-    result = dict(adapter(event, lambda_context()))
+    result: dict[str, Any] = dict(adapter(event, lambda_context()))
     assert result["statusCode"] == 200
     assert len(result["cookies"]) == 2

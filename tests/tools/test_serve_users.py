@@ -13,8 +13,8 @@ from urllib.parse import quote
 
 import boto3
 import pytest
+from table import TABLE_DEFINITION
 
-from api.table import TABLE_DEFINITION
 from tests.tools.conftest import Zips, serving
 from tests.tools.serving import Serve
 from tools.moto_server import MotoServer
