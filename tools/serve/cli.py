@@ -25,7 +25,7 @@ from tools import package
 
 from . import dynamodb
 from .front import FrontServer, Gateway
-from .layout import function_arn, lambda_environment, unpack
+from .layout import Layout, function_arn, lambda_environment, unpack
 from .logs import Output
 from .pool import FunctionConfig, Pool
 
@@ -110,35 +110,54 @@ def _serve(args: argparse.Namespace, output: Output, state: _Signals, stack: con
         stack.callback(moto.stop)
     root = Path(tempfile.mkdtemp(prefix="lambda-serve-"))
     stack.callback(shutil.rmtree, root, ignore_errors=True)
-    layer_zip, function_zip = _zips(args, root, output)
+    layout = _unpacked(*_zips(args, root, output), root)
+    endpoint, created = _table(args, moto)
+    pool = Pool(_function_config(args, layout, endpoint), args.concurrency, output)
+    stack.callback(pool.close)
+    gateway = Gateway(pool, output)
+    server.gateway = lambda: gateway
+    _announce(output, args, f"http://{HOST}:{server.port}", root, endpoint, embedded=moto is not None, created=created)
+    state.serving(server)
+    server.serve_forever(poll_interval=0.2)
+    state.stopping()
+
+
+def _unpacked(layer_zip: Path, function_zip: Path, root: Path) -> Layout:
     try:
-        layout = unpack(layer_zip, function_zip, root)
+        return unpack(layer_zip, function_zip, root)
     except (zipfile.BadZipFile, OSError) as error:
         raise ServeError(f"cannot unpack the zips into {root}: {error}") from None
+
+
+def _table(args: argparse.Namespace, moto: dynamodb.MotoProcess | None) -> tuple[str, bool]:
+    """The DynamoDB endpoint, and whether the table had to be created there."""
     try:
         endpoint = moto.wait_ready() if moto else args.dynamodb_endpoint
-        created = dynamodb.prepare_table(endpoint, args.table, args.region)
+        return endpoint, dynamodb.prepare_table(endpoint, args.table, args.region)
     except dynamodb.DynamoDBError as error:
         raise ServeError(str(error)) from None
+
+
+def _function_config(args: argparse.Namespace, layout: Layout, endpoint: str) -> FunctionConfig:
     variables = {
         "USERS_TABLE": args.table,
         "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
         "PAGE_TOKEN_KEY": os.environ.get("PAGE_TOKEN_KEY") or secrets.token_hex(32),
         **dict(item.split("=", 1) for item in args.env),
     }
-    config = FunctionConfig(
+    return FunctionConfig(
         runtime_python=args.runtime_python,
         task_root=layout.task_root,
         environment=lambda_environment(layout, args.runtime_python, args.region, variables),
         function_arn=function_arn(args.region),
         timeout=args.timeout,
     )
-    pool = Pool(config, args.concurrency, output)
-    stack.callback(pool.close)
-    gateway = Gateway(pool, output)
-    server.gateway = lambda: gateway
-    url = f"http://{HOST}:{server.port}"
-    where = "embedded (moto)" if moto else "at"
+
+
+def _announce(
+    output: Output, args: argparse.Namespace, url: str, root: Path, endpoint: str, *, embedded: bool, created: bool
+) -> None:
+    where = "embedded (moto)" if embedded else "at"
     table_note = "created" if created else "existing"
     output.say(f"DynamoDB: {where} {endpoint}, table {args.table!r} ({table_note})")
     output.say(f"Lambda layout: {root} (layer in opt/, function in var/task/), concurrency {args.concurrency}")
@@ -147,9 +166,6 @@ def _serve(args: argparse.Namespace, output: Output, state: _Signals, stack: con
         f"Try: curl -i -X POST {url}/users -H 'content-type: application/json' "
         """-d '{"name": "Ada Lovelace", "email": "ada@example.com"}'"""
     )
-    state.serving(server)
-    server.serve_forever(poll_interval=0.2)
-    state.stopping()
 
 
 def _bind(port: int) -> FrontServer:
