@@ -53,8 +53,15 @@ _SKIPPED_DIRS = _CACHE_DIRS | {"tests", "test"}
 # What no Lambda function can run: werkzeug's interactive debugger (a browser console that runs code, which
 # must never be reachable in production) and its development server's reloader, both `flask run --debug`
 # only; werkzeug's demo page, which shows the WSGI environment and nothing imports; click's Windows console.
-# Nor `__main__.py` files (see `_trimmed_away`): only `python -m <package>` runs them.
-_NOT_ON_LAMBDA = ("werkzeug/debug/", "werkzeug/_reloader.py", "werkzeug/testapp.py", "click/_winconsole.py")
+# Nor `__main__.py` files (see `_trimmed_away`): only `python -m <package>` runs them. Nor pybase64's pure-Python
+# fallback: should its native code not load, the layer falls back to the standard library's codec itself.
+_NOT_ON_LAMBDA = (
+    "werkzeug/debug/",
+    "werkzeug/_reloader.py",
+    "werkzeug/testapp.py",
+    "click/_winconsole.py",
+    "pybase64/_fallback.py",
+)
 
 
 class PackageError(Exception):

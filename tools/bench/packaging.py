@@ -123,7 +123,7 @@ def build_with_pip(contender: Contender, work: Path, python: str = sys.executabl
             "--target",
             str(layer_root / "python"),
             "--requirement",
-            str(LAYER_REQUIREMENTS),
+            str(_flask_stack(contender, work)),
             "--constraint",
             str(BENCH_REQUIREMENTS),
             *contender.distributions,
@@ -138,6 +138,17 @@ def build_with_pip(contender: Contender, work: Path, python: str = sys.executabl
     _run([python, "-m", "compileall", "-q", str(function_root)])
     _run(["zip", "-qr", str(work / "function.zip"), "."], cwd=function_root)
     return Package(contender, work / "layer.zip", work / "function.zip")
+
+
+def _flask_stack(contender: Contender, work: Path) -> Path:
+    """What the layer's requirements pin, without pybase64 for a peer: only this layer (and the floor, which
+    encodes as it does) uses it, and a peer's users would not install it."""
+    if contender.role == "floor":
+        return LAYER_REQUIREMENTS
+    kept = [line for line in LAYER_REQUIREMENTS.read_text().splitlines() if not line.startswith("pybase64")]
+    requirements = work / "requirements.txt"
+    requirements.write_text("\n".join(kept) + "\n")
+    return requirements
 
 
 def build_package(contender: Contender, work: Path, python: str = sys.executable) -> Package:

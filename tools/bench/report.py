@@ -271,7 +271,8 @@ def notes(figures: Figures) -> list[str]:
     if figures.layers is not None or figures.cold is not None:
         parts.append(
             "Packages: ours as `./build.sh package` builds them by default (tools/package.py); the peers' and the "
-            "floor's layer as `pip install --target python -r requirements/layer.txt ADAPTER` then "
+            "floor's layer as `pip install --target python -r requirements/layer.txt ADAPTER` (pybase64 left out "
+            "for the peers, which do not use it) then "
             "`zip -qr layer.zip python`, their function folder (routes.py, handler module, the __pycache__ a local "
             "run leaves) with `zip -qr`, unpacked with `unzip`, which keeps pip's timestamp pycs valid."
         )
