@@ -173,15 +173,13 @@ def dynamodb(api_env: dict[str, str]) -> Any:
     return boto3.client("dynamodb", endpoint_url=api_env["AWS_ENDPOINT_URL_DYNAMODB"])
 
 
-def fresh_table(moto: MotoServer, dynamodb: Any, modules: dict[str, ModuleType] | None = None) -> None:
+def fresh_table(moto: MotoServer, dynamodb: Any) -> None:
     moto.reset()
     table.create_table(dynamodb, TABLE_NAME)
 
 
 @pytest.fixture
-def api(
-    moto: MotoServer, dynamodb: Any, api_modules: dict[str, ModuleType], handler: Adapter, contract: Contract
-) -> Api:
+def api(moto: MotoServer, dynamodb: Any, handler: Adapter, contract: Contract) -> Api:
     """The handler in front of an empty users table."""
-    fresh_table(moto, dynamodb, api_modules)
+    fresh_table(moto, dynamodb)
     return Api(handler, contract)

@@ -9,7 +9,6 @@ import base64
 import hashlib
 import hmac
 import json
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -24,10 +23,8 @@ USERS = 137
 
 
 @pytest.fixture(scope="module")
-def filled(
-    moto: MotoServer, dynamodb: Any, api_modules: dict[str, ModuleType], handler: Adapter, contract: Contract
-) -> tuple[Api, list[dict[str, Any]]]:
-    fresh_table(moto, dynamodb, api_modules)
+def filled(moto: MotoServer, dynamodb: Any, handler: Adapter, contract: Contract) -> tuple[Api, list[dict[str, Any]]]:
+    fresh_table(moto, dynamodb)
     api = Api(handler, contract)
     return api, [api.create(f"User {n:03}", f"user{n:03}@example.com") for n in range(USERS)]
 

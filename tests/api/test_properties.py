@@ -6,7 +6,6 @@ Every answer also passes the OpenAPI check, and validation agrees with the docum
 from __future__ import annotations
 
 import json
-from types import ModuleType
 from typing import Any
 from urllib.parse import urlencode
 
@@ -63,11 +62,9 @@ raw_bodies = (
 
 
 @pytest.fixture(scope="module")
-def api(
-    moto: MotoServer, dynamodb: Any, api_modules: dict[str, ModuleType], handler: Adapter, contract: Contract
-) -> Api:
+def api(moto: MotoServer, dynamodb: Any, handler: Adapter, contract: Contract) -> Api:
     """One table for the whole module: generated requests pile up users, as real traffic would."""
-    fresh_table(moto, dynamodb, api_modules)
+    fresh_table(moto, dynamodb)
     return Api(handler, contract)
 
 
