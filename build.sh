@@ -53,7 +53,8 @@ cmd_test() {
   fi
   # serve's execution environments run on a Python that has only what Lambda's runtime has.
   venv "$ROOT/.venv-runtime" "$ROOT/requirements/runtime.txt"
-  cd "$ROOT" && "$VENV/bin/python" -m pytest "$@"
+  # serve, which the tests start, imports AWS's facts from the layer by the name it has on Lambda.
+  cd "$ROOT" && PYTHONPATH="$ROOT/python-lambda-layer" "$VENV/bin/python" -m pytest "$@"
 }
 
 cmd_package() {
@@ -67,7 +68,8 @@ cmd_serve() {
   venv "$ROOT/.venv-runtime" "$ROOT/requirements/runtime.txt"
   cd "$ROOT"
   # exec: Ctrl-C and SIGTERM reach serve itself, which stops everything it started.
-  exec "$VENV/bin/python" -m tools.serve --runtime-python "$ROOT/.venv-runtime/bin/python" "$@"
+  # serve plays API Gateway with AWS's facts from the layer (lambda_wsgi.aws), imported by its Lambda name.
+  PYTHONPATH="$ROOT/python-lambda-layer" exec "$VENV/bin/python" -m tools.serve --runtime-python "$ROOT/.venv-runtime/bin/python" "$@"
 }
 
 cmd_bench() {

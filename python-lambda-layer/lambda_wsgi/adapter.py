@@ -1,4 +1,4 @@
-"""The Lambda handler: event → source → environ → app → response → result.
+"""The Lambda handler: event → source (sources/<kind>.py) → environ (request.py) → app → result (response.py).
 
 It never raises for an HTTP event: bad events get a 400, crashes a 500 that names the request id.
 """
@@ -11,21 +11,19 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from .access_log import log_access
+from .aws import MAX_INVOKE_PAYLOAD
 from .errors import BadEventError
-from .http import HttpResponse, json_error
-from .paths import clean_prefix
+from .request import clean_prefix
+from .response import HttpResponse, WSGIApp, call_app, json_error
 from .sources import FallbackSource, find_source, sources
 from .sources.shapes import mismatch
-from .wsgi_call import WSGIApp, call_app
 
 if TYPE_CHECKING:
-    from .environ import Environ
+    from .request import Environ
     from .sources.base import EventSource, Result
 
 logger = logging.getLogger("lambda_wsgi")
-# Lambda's synchronous response payload: at most 6 MiB of JSON, as the runtime encodes it (UTF-8).
-MAX_PAYLOAD = 6 * 1024 * 1024
-_SURELY_FITS = MAX_PAYLOAD // 6  # a body of fewer characters fits, at most 6 bytes each (\u escapes)
+_SURELY_FITS = MAX_INVOKE_PAYLOAD // 6  # a body of fewer characters fits, at most 6 bytes each (\u escapes)
 
 
 class Adapter:
@@ -115,7 +113,7 @@ def _internal_error(request_id: str) -> HttpResponse:
 
 def _too_large(result: Result) -> bool:
     """Whether the runtime's JSON of `result` would exceed Lambda's payload limit."""
-    return len(json.dumps(result, ensure_ascii=False).encode()) > MAX_PAYLOAD
+    return len(json.dumps(result, ensure_ascii=False).encode()) > MAX_INVOKE_PAYLOAD
 
 
 def _request_line(environ: Environ | None) -> tuple[str, str]:

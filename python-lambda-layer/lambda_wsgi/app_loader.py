@@ -14,8 +14,7 @@ from types import ModuleType
 from typing import Any, cast
 
 from .errors import AppLoadError
-from .http import error_body
-from .wsgi_call import WSGIApp
+from .response import WSGIApp, error_body
 
 APP_VARIABLE = "LAMBDA_WSGI_APP"
 DEFAULT_APP = "routes:routes"

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from lambda_wsgi import Adapter, encoding
+from lambda_wsgi import Adapter
 from lambda_wsgi.app_loader import app_for_blueprint
-from tests.conftest import lambda_context
+from lambda_wsgi.base64_codec import codec
+from tests.conftest import http_event, lambda_context
 from tests.layer import sample_routes
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
@@ -31,9 +32,9 @@ def base64_codec(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
         import pybase64  # noqa: F401 (pinned for the tests: this must not quietly fall back)
     else:
         monkeypatch.setitem(sys.modules, "pybase64", None)  # what a function without pybase64 sees
-    encoding._base64.cache_clear()
+    codec.cache_clear()
     yield request.param
-    encoding._base64.cache_clear()
+    codec.cache_clear()
 
 
 @pytest.fixture
@@ -44,6 +45,14 @@ def invoke(adapter: Adapter) -> Invoke:
         return dict(adapter(event, lambda_context()))
 
     return call
+
+
+def echo(invoke: Invoke, **kwargs: Any) -> dict[str, Any]:
+    """What the sample's /echo view saw of an HTTP API 2.0 request built by `http_event(**kwargs)`."""
+    result = invoke(http_event(**kwargs))
+    assert result["statusCode"] == 200, result
+    body: dict[str, Any] = json_body(result)
+    return body
 
 
 def body_bytes(result: dict[str, Any]) -> bytes:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tools.serving import RUNTIME_PYTHON, Serve
+from tests.tools.serve.serving import RUNTIME_PYTHON, Serve
 from tools import package
 
 HERE = Path(__file__).resolve().parent

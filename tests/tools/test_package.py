@@ -459,9 +459,9 @@ def test_a_layer_whose_pybase64_cannot_load_encodes_with_the_standard_library(ho
     for native in (opt / "pybase64").glob("_pybase64*"):
         native.unlink()
     script = (
-        "from lambda_wsgi import encoding\n"
-        "text, is_base64 = encoding.response_body([('Content-Type', 'image/png')], bytes(range(256)))\n"
-        "assert is_base64 and encoding._base64().encode is encoding._b64encode\n"
+        "from lambda_wsgi import base64_codec, response\n"
+        "text, is_base64 = response.response_body([('Content-Type', 'image/png')], bytes(range(256)))\n"
+        "assert is_base64 and base64_codec.codec().encode is base64_codec.stdlib_encode\n"
         "import base64; assert base64.b64decode(text) == bytes(range(256))\n"
     )
     completed = _python("-c", script, path=(opt,))
@@ -478,10 +478,10 @@ def test_a_function_asking_for_pybase64_encodes_with_the_layers_copy(host_layer:
     opt = _extract(host_layer, tmp_path / "opt") / "python"
     script = (
         "import sys\n"
-        "from lambda_wsgi import encoding\n"
-        "text, is_base64 = encoding.response_body([('Content-Type', 'image/png')], bytes(range(256)))\n"
+        "from lambda_wsgi import base64_codec, response\n"
+        "text, is_base64 = response.response_body([('Content-Type', 'image/png')], bytes(range(256)))\n"
         "import pybase64, pybase64._pybase64  # the native codec, not only the fallback\n"
-        "assert is_base64 and encoding._base64().encode is pybase64.b64encode_as_string\n"
+        "assert is_base64 and base64_codec.codec().encode is pybase64.b64encode_as_string\n"
         "assert pybase64.__file__.startswith(sys.argv[1]), pybase64.__file__\n"
     )
     completed = _python("-c", script, str(opt), path=(task, opt))

@@ -129,7 +129,7 @@ def _pybase64() -> ModuleType:
 def layer_finds_pybase64(found: bool | None) -> None:
     """Whether this layer's next base64 body finds pybase64 (as shipped: the layer holds it) or not (to show
     what it buys); None puts back what Python itself would find."""
-    from lambda_wsgi import encoding
+    from lambda_wsgi import base64_codec
 
     if found:
         sys.modules["pybase64"] = _pybase64()
@@ -137,14 +137,14 @@ def layer_finds_pybase64(found: bool | None) -> None:
         sys.modules["pybase64"] = None  # type: ignore[assignment]  # how Python marks a module as not importable
     elif "pybase64" in sys.modules and sys.modules["pybase64"] is None:
         del sys.modules["pybase64"]
-    encoding._base64.cache_clear()
+    base64_codec.codec.cache_clear()
 
 
 def layer_encoder() -> Callable[[bytes], str]:
     """The function this layer encodes a binary response body with, as things stand (see layer_finds_pybase64)."""
-    from lambda_wsgi import encoding
+    from lambda_wsgi import base64_codec
 
-    return encoding._base64().encode
+    return base64_codec.codec().encode
 
 
 def build_app() -> Any:

@@ -15,19 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-MAX_REQUEST_BODY = 10 * 1024 * 1024  # HTTP API's payload limit
-MAX_INVOKE_PAYLOAD = 6 * 1024 * 1024  # Lambda's limit for a synchronous invocation, each way
+from lambda_wsgi.aws import HOP_BY_HOP_HEADERS, gateway_passes_as_text
 
-# Not forwarded: they describe one connection, not the request (RFC 9110 §7.6.1).
-_HOP_BY_HOP = frozenset(
-    {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "expect"}
-)
 # Set by the front itself from the body it sends on.
 _RESULT_HEADERS_SKIPPED = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
-_TEXT_TYPES = frozenset(
-    {"application/json", "application/xml", "application/javascript", "application/ecmascript", "application/graphql"}
-)
-_UTF8 = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _ID_ALPHABET = string.ascii_letters + string.digits
 
@@ -100,23 +91,12 @@ def build_event(request: IncomingRequest, request_id: str, trace_id: str, now: f
     }
     if request.body:
         content_type = headers.get("content-type", "")
-        text = _as_text(request.body) if is_text_type(content_type) else None
+        text = _as_text(request.body) if gateway_passes_as_text(content_type) else None
         event["body"] = text if text is not None else base64.b64encode(request.body).decode("ascii")
         event["isBase64Encoded"] = text is None
     else:
         event["isBase64Encoded"] = False
     return event
-
-
-def is_text_type(content_type: str) -> bool:
-    """Whether API Gateway passes a body of this type as text; anything else travels base64-encoded."""
-    mime, _, params = content_type.partition(";")
-    mime = mime.strip().lower()
-    for param in params.split(";"):
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in _UTF8:
-            return False
-    return mime.startswith("text/") or mime in _TEXT_TYPES or mime.endswith(("+json", "+xml"))
 
 
 def response_from_result(payload: bytes) -> OutgoingResponse:
@@ -181,7 +161,7 @@ def _event_headers(request: IncomingRequest, trace_id: str) -> tuple[dict[str, s
         lower = name.lower()
         if lower == "cookie":
             cookies += [cookie.strip() for cookie in value.split(";") if cookie.strip()]
-        elif lower not in _HOP_BY_HOP:
+        elif lower not in HOP_BY_HOP_HEADERS:
             headers[lower] = f"{headers[lower]},{value}" if lower in headers else value
     if request.body:
         headers["content-length"] = str(len(request.body))

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from lambda_wsgi.aws import MAX_HTTP_API_BODY, MAX_INVOKE_PAYLOAD
+
 from . import events
 from .events import IncomingRequest, OutgoingResponse
 from .logs import Output
@@ -32,8 +34,8 @@ class Gateway:
         event = events.build_event(request, request_id, trace_id, now)
         fields: dict[str, Any] = {"requestId": request_id, "path": event["rawPath"]}
         payload = json.dumps(event, ensure_ascii=False).encode()
-        if len(payload) > events.MAX_INVOKE_PAYLOAD:
-            fields["error"] = f"the event is {len(payload)} bytes, over Lambda's limit of {events.MAX_INVOKE_PAYLOAD}"
+        if len(payload) > MAX_INVOKE_PAYLOAD:
+            fields["error"] = f"the event is {len(payload)} bytes, over Lambda's limit of {MAX_INVOKE_PAYLOAD}"
             return events.error_response(413, "Request Entity Too Large"), fields
         try:
             outcome = self.pool.invoke(payload, trace_id)
@@ -101,7 +103,7 @@ class FrontHandler(BaseHTTPRequestHandler):
         fields: dict[str, Any] = {"method": self.command, "path": self.path.partition("?")[0]}
         close = False
         try:
-            body = read_body(self.rfile, self.headers, events.MAX_REQUEST_BODY)
+            body = read_body(self.rfile, self.headers, MAX_HTTP_API_BODY)
         except BodyTooLargeError:
             response, close = events.error_response(413, "Request Entity Too Large"), True
         except BadBodyError as error:

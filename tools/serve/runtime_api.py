@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from .events import MAX_INVOKE_PAYLOAD
+from lambda_wsgi.aws import MAX_INVOKE_PAYLOAD
+
 from .wire import BadBodyError, BodyTooLargeError, LocalServer, read_body, send
 
 _PREFIX = "/2018-06-01/runtime"

@@ -10,13 +10,12 @@ from collections.abc import Iterator
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..encoding import folded_headers, multi_value_headers, request_body, request_headers, response_body
-from ..environ import Environ, build_environ
-from ..paths import native_path, split_prefix
+from ..request import Environ, build_environ, native_path, request_body, request_headers, split_prefix
+from ..response import folded_headers, multi_value_headers, response_body
 from .shapes import EVENT_1_0_FIELDS, Shape
 
 if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every cold start
-    from ..http import HttpResponse
+    from ..response import HttpResponse
     from .base import AlbResult, Event
 
 

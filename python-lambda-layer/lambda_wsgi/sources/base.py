@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, NotRequired, Protocol, TypedDict
 
-from ..environ import Environ
-from ..http import HttpResponse
+from ..request import Environ
+from ..response import HttpResponse
 
 Event = dict[str, Any]
 

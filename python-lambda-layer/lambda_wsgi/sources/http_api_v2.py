@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..encoding import folded_headers, request_body, response_body
-from ..environ import Environ, build_environ
 from ..errors import BadEventError
-from ..paths import native_path, on_api_domain, split_prefix, stage_prefix
+from ..request import Environ, build_environ, native_path, on_api_domain, request_body, split_prefix, stage_prefix
+from ..response import folded_headers, response_body
 from .shapes import Each, Items, Shape
 
 if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every cold start
-    from ..http import HttpResponse
+    from ..response import HttpResponse
     from .base import Event, V2Result
 
 

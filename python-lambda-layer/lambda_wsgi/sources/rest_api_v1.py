@@ -9,14 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode
 
-from ..encoding import multi_value_headers, request_body, request_headers, response_body
-from ..environ import Environ, build_environ
 from ..errors import BadEventError
-from ..paths import native_path, split_prefix, stage_prefix
+from ..request import Environ, build_environ, native_path, request_body, request_headers, split_prefix, stage_prefix
+from ..response import multi_value_headers, response_body
 from .shapes import EVENT_1_0_FIELDS, Required, Shape
 
 if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every cold start
-    from ..http import HttpResponse
+    from ..response import HttpResponse
     from .base import Event, V1Result
 
 

@@ -13,8 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.conftest import ROOT
 from tests.tools.conftest import ECHO_DIR, Zips
-from tests.tools.serving import ROOT, RUNTIME_PYTHON, Serve, running
+from tests.tools.serve.serving import RUNTIME_PYTHON, Serve, running
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.tools.conftest import Zips, serving
-from tests.tools.serving import RUNTIME_PYTHON, Serve
+from tests.tools.serve.serving import RUNTIME_PYTHON, Serve
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def serve(zips: Zips) -> Iterator[Serve]:
     args = ["--layer-zip", str(zips.layer), "--function-zip", str(zips.echo), "--concurrency", "4"]
-    # The layer's own access line is off unless asked for (see test_serve_environments for the default).
+    # The layer's own access line is off unless asked for (see test_pool for the default).
     with serving(*args, "--env", "EXTRA=extra value", "--env", "LAMBDA_WSGI_ACCESS_LOG=on") as running:
         yield running
 

@@ -16,7 +16,7 @@ import pytest
 from table import TABLE_DEFINITION
 
 from tests.tools.conftest import Zips, serving
-from tests.tools.serving import Serve
+from tests.tools.serve.serving import Serve
 from tools.moto_server import MotoServer
 
 pytestmark = pytest.mark.slow

@@ -1,15 +1,16 @@
-"""Stages and base paths: the prefix moves to SCRIPT_NAME, so routes match and url_for keeps it."""
+"""HTTP API payload 2.0 and function URL events: stages, base paths, custom domains, cookies and the 2.0 result."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
 from lambda_wsgi import Adapter
 from lambda_wsgi.app_loader import app_for_blueprint
-from lambda_wsgi.paths import clean_prefix, split_prefix
 from tests.conftest import http_event, lambda_context, load_event
 from tests.layer import sample_routes
-from tests.layer.conftest import Invoke, json_body
+from tests.layer.conftest import Invoke, echo, json_body
 
 
 def test_named_stage_moves_to_script_name_and_into_url_for(invoke: Invoke) -> None:
@@ -61,22 +62,6 @@ def test_stage_and_base_path_together(monkeypatch: pytest.MonkeyPatch) -> None:
     assert seen["link"] == "/v1/api/users/ada"
 
 
-def test_rest_api_stage_comes_from_the_full_request_path(invoke: Invoke) -> None:
-    event = load_event("rest_api_v1")
-    event["path"] = "/users/ada"
-    event["requestContext"]["path"] = "/Prod/users/ada"
-    assert json_body(invoke(event))["link"] == "/Prod/users/ada"
-
-
-def test_rest_api_custom_domain_base_path_mapping_needs_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Behind a custom domain REST APIs keep the mapping in `path`; the base path setting moves it."""
-    event = load_event("rest_api_v1")
-    event["path"] = event["requestContext"]["path"] = "/mapping/users/ada"
-    event["requestContext"]["domainName"] = event["headers"]["Host"] = "api.example.com"
-    adapter = Adapter(app_for_blueprint(sample_routes.routes, sample_routes.__name__), base_path="/mapping")
-    assert json_body(dict(adapter(event, lambda_context())))["link"] == "/mapping/users/ada"
-
-
 def test_http_api_custom_domain_mapping_key_is_put_back_for_url_for(monkeypatch: pytest.MonkeyPatch) -> None:
     """Behind a custom domain, HTTP API's rawPath lacks the API mapping key; routes match without it."""
     adapter = Adapter(app_for_blueprint(sample_routes.routes, sample_routes.__name__), base_path="/v1")
@@ -90,41 +75,56 @@ def test_http_api_custom_domain_mapping_key_is_put_back_for_url_for(monkeypatch:
     assert seen["link"] == "/users/ada"
 
 
-def test_http_api_v1_on_a_named_stage_strips_the_stage_from_path(invoke: Invoke) -> None:
-    event = load_event("http_api_v1")
-    event["httpMethod"] = "GET"
-    event["path"] = event["requestContext"]["path"] = "/beta/users/ada"
-    event["requestContext"]["stage"] = "beta"
-    assert json_body(invoke(event))["link"] == "/beta/users/ada"
-
-
-@pytest.mark.parametrize(
-    ("path", "prefixes", "expected"),
-    [
-        ("/prod/users", ("/prod",), ("/prod", "/users")),
-        ("/prod", ("/prod",), ("/prod", "")),
-        ("/production/users", ("/prod",), ("", "/production/users")),
-        ("/users", ("", ""), ("", "/users")),
-        ("", ("",), ("", "/")),
-        ("/v1/api/x", ("/v1", "/api"), ("/v1/api", "/x")),
-    ],
-)
-def test_split_prefix_matches_whole_segments_only(
-    path: str, prefixes: tuple[str, ...], expected: tuple[str, str]
-) -> None:
-    assert split_prefix(path, prefixes) == expected
-
-
-@pytest.mark.parametrize(
-    ("configured", "expected"), [(None, ""), ("", ""), ("/", ""), ("api", "/api"), ("/api/", "/api")]
-)
-def test_base_path_setting_is_normalised(configured: str | None, expected: str) -> None:
-    assert clean_prefix(configured) == expected
-
-
 def test_behind_a_custom_domain_a_first_segment_named_like_the_stage_is_the_apps(invoke: Invoke) -> None:
     event = http_event(path="/echo/x", headers={"host": "api.example.com"})
     event["requestContext"]["stage"] = "echo"
     event["requestContext"]["domainName"] = "api.example.com"
     seen = json_body(invoke(event))
     assert (seen["script_root"], seen["path"], seen["rest"]) == ("", "/echo/x", "x")
+
+
+def test_v2_result_shape(invoke: Invoke) -> None:
+    result = invoke(http_event(path="/cookies"))
+    assert set(result) == {"statusCode", "headers", "cookies", "body", "isBase64Encoded"}
+    assert result["statusCode"] == 200
+    assert isinstance(result["statusCode"], int)
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in result["headers"].items())
+
+
+def test_every_set_cookie_goes_to_the_cookies_list_with_its_attributes(invoke: Invoke) -> None:
+    result = invoke(http_event(path="/cookies"))
+    assert result["cookies"] == [
+        "session_id=abc; Secure; HttpOnly; Path=/; SameSite=Lax",
+        result["cookies"][1],
+    ]
+    assert result["cookies"][1].startswith("theme=dark; Expires=")
+    assert "Max-Age=3600" in result["cookies"][1]
+    assert not any(name.lower() == "set-cookie" for name in result["headers"])
+
+
+def test_repeated_headers_are_comma_joined_not_dropped(invoke: Invoke) -> None:
+    assert invoke(http_event(path="/cookies"))["headers"]["X-Multi"] == "a, b"
+
+
+def test_function_url_result(adapter: Adapter) -> None:
+    event = load_event("function_url")
+    event["rawPath"] = "/cookies"
+    event["requestContext"]["http"]["method"] = "GET"
+    result: dict[str, Any] = dict(adapter(event, lambda_context()))
+    assert result["statusCode"] == 200
+    assert len(result["cookies"]) == 2
+
+
+def test_cookies_array_becomes_one_cookie_header(invoke: Invoke) -> None:
+    seen = echo(invoke, path="/echo", cookies=["a=1", 'b="two words"', "c=%C3%A9"])
+    assert seen["environ"]["HTTP_COOKIE"] == 'a=1; b="two words"; c=%C3%A9'
+    assert seen["cookies"] == {"a": "1", "b": "two words", "c": "%C3%A9"}
+
+
+@pytest.mark.parametrize("fixture", ["http_api_v2", "function_url"])
+def test_unescaped_non_ascii_in_the_query_reaches_the_view_as_text(adapter: Adapter, fixture: str) -> None:
+    event = load_event(fixture)
+    event["rawPath"], event["rawQueryString"] = "/echo", "q=日本&r=é"
+    event["requestContext"]["http"]["method"] = "GET"
+    seen = json_body(dict(adapter(event, lambda_context())))
+    assert seen["args"] == {"q": ["日本"], "r": ["é"]}

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.tools.conftest import Zips, serving
-from tests.tools.serving import Serve, descendants, running
+from tests.tools.serve.serving import Serve, descendants, running
 from tools import package
 
 pytestmark = pytest.mark.slow

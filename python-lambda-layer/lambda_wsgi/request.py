@@ -1,15 +1,21 @@
-"""Build the PEP 3333 environ for one request, from what an event source read out of its event.
+"""The request step: what an event source read from its event becomes the PEP 3333 environ.
 
-The one place that knows the WSGI rules: every required key, native strings, CONTENT_* without
-an HTTP_ twin, and the raw event and Lambda context under documented `aws.*` keys.
+The one place that knows the WSGI rules: every required key, native strings ("bytes as str") for
+paths, query and headers, CONTENT_* without an HTTP_ twin, the exact body bytes, and the raw event
+and Lambda context under documented `aws.*` keys.
 """
 
 from __future__ import annotations
 
+import binascii
 import sys
 from collections.abc import Mapping
 from io import BytesIO
 from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from .base64_codec import codec
+from .errors import BadEventError
 
 Environ = dict[str, Any]
 
@@ -120,3 +126,82 @@ def _native(value: str) -> str:
     would have put in the environ for the same request.
     """
     return value.encode().decode("latin-1")
+
+
+# Bodies and headers, as the event kinds carry them.
+
+
+def request_body(body: str | None, is_base64: bool) -> bytes:
+    """The exact bytes the client sent: UTF-8 of a text body, or the decoded base64."""
+    if not body:
+        return b""
+    if not is_base64:
+        return body.encode()
+    try:
+        return codec().decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadEventError("isBase64Encoded is true but the body is not valid base64") from None
+
+
+def request_headers(event: dict[str, Any]) -> dict[str, str]:
+    """Request headers of a 1.0 or ALB event by lowercase name, repeats joined as HTTP allows."""
+    multi = event.get("multiValueHeaders")
+    if not multi:
+        return {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    headers: dict[str, str] = {}
+    for name, values in multi.items():
+        lower = name.lower()
+        separator = "; " if lower == "cookie" else ", "
+        joined = separator.join(values or ())
+        headers[lower] = headers[lower] + separator + joined if lower in headers else joined
+    return headers
+
+
+# Paths: PEP 3333 wants PATH_INFO and SCRIPT_NAME as the percent-decoded bytes, as latin-1 text.
+
+
+def native_path(raw_path: str) -> str:
+    """Percent-decode a path to a PEP 3333 native string.
+
+    AWS sometimes hands over a path it has already decoded (non-ASCII text in it);
+    `unquote_to_bytes` encodes such text as UTF-8 first, so both forms end up as the same bytes.
+    """
+    if "%" not in raw_path and raw_path.isascii():
+        return raw_path
+    return unquote_to_bytes(raw_path).decode("latin-1")
+
+
+def split_prefix(path: str, prefixes: tuple[str, ...]) -> tuple[str, str]:
+    """Move each prefix that starts `path` (as whole segments) into SCRIPT_NAME, in order."""
+    script_name = ""
+    for prefix in prefixes:
+        if prefix and (path == prefix or path.startswith(prefix + "/")):
+            script_name += prefix
+            path = path[len(prefix) :]
+    if not path and not script_name:
+        path = "/"
+    return script_name, path
+
+
+def clean_prefix(prefix: str | None) -> str:
+    """Normalise a configured base path: `api/`, `/api` and `/api/` all mean `/api`."""
+    if not prefix:
+        return ""
+    prefix = prefix.strip().strip("/")
+    return "/" + native_path(prefix) if prefix else ""
+
+
+def on_api_domain(domain_name: str) -> bool:
+    """Whether the request came to the API's own `*.execute-api.*` domain (or a local one), not a custom domain."""
+    return ".execute-api." in domain_name or "." not in domain_name  # "." not in: localhost, emulators
+
+
+def stage_prefix(stage: str | None, domain_name: str) -> str:
+    """The path prefix a named stage puts in front of every path, or "" where there is none.
+
+    On the API's own domain a named stage is the first path segment; behind a custom domain the
+    API mapping replaces it, so a first segment of the same name is the app's.
+    """
+    if not stage or stage == "$default" or not on_api_domain(domain_name):
+        return ""
+    return "/" + stage

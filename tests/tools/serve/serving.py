@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+from tests.conftest import LAYER_DIR, ROOT
+
 RUNTIME_PYTHON = ROOT / ".venv-runtime" / "bin" / "python"
 READY = re.compile(r"Serving the API at (http://127\.0\.0\.1:(\d+))")
 START_TIMEOUT = 90.0
@@ -46,6 +47,7 @@ class Serve:
     def __init__(self, *args: str, command: list[str] | None = None) -> None:
         base = command or [sys.executable, "-m", "tools.serve", "--runtime-python", str(RUNTIME_PYTHON)]
         environment = {key: value for key, value in os.environ.items() if key != "PAGE_TOKEN_KEY"}
+        environment["PYTHONPATH"] = str(LAYER_DIR)  # as ./build.sh serve runs it
         self.process = subprocess.Popen(
             [*base, "--port", "0", *args],
             cwd=ROOT,

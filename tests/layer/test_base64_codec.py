@@ -1,4 +1,4 @@
-"""Body encoding: both base64 codecs give the exact bytes and refuse the same bad input."""
+"""The base64 codec: pybase64 when it loads, else the standard library; both give the exact bytes and refuse alike."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lambda_wsgi import encoding
+from lambda_wsgi.base64_codec import codec, stdlib_encode
 from lambda_wsgi.errors import BadEventError
+from lambda_wsgi.request import request_body
+from lambda_wsgi.response import response_body
 from tests.conftest import LAYER_DIR
 
 PNG = [("Content-Type", "image/png")]
@@ -26,33 +28,31 @@ def test_the_codec_is_pybase64_when_importable_else_the_standard_librarys(base64
     if base64_codec == "pybase64":
         import pybase64
 
-        codec = encoding._base64()
-        assert (codec.encode, codec.decode) == (pybase64.b64encode_as_string, pybase64.b64decode)
+        assert (codec().encode, codec().decode) == (pybase64.b64encode_as_string, pybase64.b64decode)
     else:
-        codec = encoding._base64()
-        assert (codec.encode, codec.decode) == (encoding._b64encode, base64.b64decode)
+        assert (codec().encode, codec().decode) == (stdlib_encode, base64.b64decode)
 
 
 def test_a_module_named_pybase64_without_its_functions_is_passed_over(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pybase64", types.ModuleType("pybase64"))  # e.g. the function's own file
-    encoding._base64.cache_clear()
+    codec.cache_clear()
     try:
-        assert encoding.response_body(PNG, b"\x89PNG") == ("iVBORw==", True)
+        assert response_body(PNG, b"\x89PNG") == ("iVBORw==", True)
     finally:
-        encoding._base64.cache_clear()
+        codec.cache_clear()
 
 
 @per_test_codec
 @given(body=st.binary(max_size=4096))
 def test_binary_bodies_encode_to_the_standard_base64(base64_codec: str, body: bytes) -> None:
-    text, is_base64 = encoding.response_body(PNG, body)
+    text, is_base64 = response_body(PNG, body)
     assert (text, is_base64) == ((base64.b64encode(body).decode(), True) if body else ("", False))
 
 
 @per_test_codec
 @given(body=st.binary(max_size=4096))
 def test_base64_request_bodies_decode_to_the_exact_bytes(base64_codec: str, body: bytes) -> None:
-    assert encoding.request_body(base64.b64encode(body).decode(), True) == body
+    assert request_body(base64.b64encode(body).decode(), True) == body
 
 
 @per_test_codec
@@ -64,17 +64,17 @@ def test_both_codecs_accept_and_refuse_the_same_bodies(base64_codec: str, text: 
         expected = None
     if expected is None:
         with pytest.raises(BadEventError, match="not valid base64"):
-            encoding.request_body(text, True)
+            request_body(text, True)
     else:
-        assert encoding.request_body(text, True) == expected
+        assert request_body(text, True) == expected
 
 
 def test_pybase64_is_imported_at_the_first_base64_body_not_at_start() -> None:
     script = (
         "import sys\n"
-        "from lambda_wsgi import encoding\n"
+        "from lambda_wsgi import response\n"
         "assert 'pybase64' not in sys.modules, 'imported at start'\n"
-        "encoding.response_body([('Content-Type', 'image/png')], b'\\x89PNG')\n"
+        "response.response_body([('Content-Type', 'image/png')], b'\\x89PNG')\n"
         "assert 'pybase64' in sys.modules, 'not used for a binary body'\n"
     )
     # A fresh interpreter that finds the layer where Lambda puts it on sys.path, and nothing of the user's site.

@@ -1,4 +1,4 @@
-"""Request fidelity: what the client sent through API Gateway is what the Flask view sees."""
+"""The request step: what the client sent through API Gateway is what the Flask view sees (PEP 3333 environ)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,11 @@ from wsgiref.validate import validator
 import pytest
 
 from lambda_wsgi import Adapter
+from lambda_wsgi.request import clean_prefix, split_prefix
+from lambda_wsgi.response import WSGIApp
 from lambda_wsgi.sources import find_source, sources
-from lambda_wsgi.wsgi_call import WSGIApp
 from tests.conftest import http_event, lambda_context, load_event
-from tests.layer.conftest import Invoke, json_body
-
-
-def echo(invoke: Invoke, **kwargs: Any) -> dict[str, Any]:
-    result = invoke(http_event(**kwargs))
-    assert result["statusCode"] == 200, result
-    body: dict[str, Any] = json_body(result)
-    return body
+from tests.layer.conftest import Invoke, echo, json_body
 
 
 def test_method_comes_from_the_request_context(invoke: Invoke) -> None:
@@ -125,12 +119,6 @@ def test_five_mib_body_arrives_intact(invoke: Invoke, base64_codec: str) -> None
     assert seen == {"size": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}
 
 
-def test_cookies_array_becomes_one_cookie_header(invoke: Invoke) -> None:
-    seen = echo(invoke, path="/echo", cookies=["a=1", 'b="two words"', "c=%C3%A9"])
-    assert seen["environ"]["HTTP_COOKIE"] == 'a=1; b="two words"; c=%C3%A9'
-    assert seen["cookies"] == {"a": "1", "b": "two words", "c": "%C3%A9"}
-
-
 def test_remote_addr_is_the_source_ip_and_x_forwarded_for_passes_untouched(invoke: Invoke) -> None:
     event = http_event(path="/echo", headers={"x-forwarded-for": "10.0.0.1, 205.255.255.176"})
     event["requestContext"]["http"]["sourceIp"] = "198.51.100.9"
@@ -209,17 +197,25 @@ def test_non_ascii_header_values_arrive_as_their_utf8_bytes(invoke: Invoke) -> N
         assert received.encode("latin-1").decode() == value
 
 
-@pytest.mark.parametrize("fixture", ["http_api_v2", "function_url"])
-def test_unescaped_non_ascii_in_the_query_reaches_the_view_as_text(adapter: Adapter, fixture: str) -> None:
-    event = load_event(fixture)
-    event["rawPath"], event["rawQueryString"] = "/echo", "q=日本&r=é"
-    event["requestContext"]["http"]["method"] = "GET"
-    seen = json_body(dict(adapter(event, lambda_context())))
-    assert seen["args"] == {"q": ["日本"], "r": ["é"]}
+@pytest.mark.parametrize(
+    ("path", "prefixes", "expected"),
+    [
+        ("/prod/users", ("/prod",), ("/prod", "/users")),
+        ("/prod", ("/prod",), ("/prod", "")),
+        ("/production/users", ("/prod",), ("", "/production/users")),
+        ("/users", ("", ""), ("", "/users")),
+        ("", ("",), ("", "/")),
+        ("/v1/api/x", ("/v1", "/api"), ("/v1/api", "/x")),
+    ],
+)
+def test_split_prefix_matches_whole_segments_only(
+    path: str, prefixes: tuple[str, ...], expected: tuple[str, str]
+) -> None:
+    assert split_prefix(path, prefixes) == expected
 
 
-def test_alb_query_values_with_non_ascii_reach_the_view_as_text(invoke: Invoke) -> None:
-    event = load_event("alb_multi")
-    event["path"], event["httpMethod"] = "/echo", "GET"
-    event["multiValueQueryStringParameters"] = {"q": ["日本", "a%20b"]}
-    assert json_body(invoke(event))["args"] == {"q": ["日本", "a b"]}
+@pytest.mark.parametrize(
+    ("configured", "expected"), [(None, ""), ("", ""), ("/", ""), ("api", "/api"), ("/api/", "/api")]
+)
+def test_base_path_setting_is_normalised(configured: str | None, expected: str) -> None:
+    assert clean_prefix(configured) == expected

@@ -15,7 +15,6 @@ from tools.serve.events import (
     IncomingRequest,
     InvalidResultError,
     build_event,
-    is_text_type,
     response_from_result,
 )
 
@@ -76,26 +75,6 @@ def test_a_text_type_with_bytes_that_are_not_utf8_travels_base64() -> None:
     event = build_event(_request(headers=[("Content-Type", "text/plain")], body=body), "id", "trace", 0.0)
     assert event["isBase64Encoded"] is True
     assert base64.b64decode(event["body"]) == body
-
-
-@pytest.mark.parametrize(
-    ("content_type", "text"),
-    [
-        ("application/json", True),
-        ("application/json; charset=UTF-8", True),
-        ("text/html", True),
-        ("application/problem+json", True),
-        ("application/xml", True),
-        ("text/plain; charset=iso-8859-1", False),
-        ("application/x-www-form-urlencoded", False),
-        ("multipart/form-data; boundary=x", False),
-        ("application/octet-stream", False),
-        ("image/png", False),
-        ("", False),
-    ],
-)
-def test_which_bodies_are_text(content_type: str, text: bool) -> None:
-    assert is_text_type(content_type) is text
 
 
 def test_a_result_without_status_code_is_a_200_json_body() -> None:

@@ -1,0 +1,42 @@
+"""What AWS documents about HTTP payloads to and from Lambda, in one place for the layer and for serve.
+
+serve plays API Gateway with these facts and the layer answers within them, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+# A synchronous invocation's payload, each way, as the runtime encodes it (UTF-8 JSON).
+MAX_INVOKE_PAYLOAD = 6 * 1024 * 1024
+# The largest request body an HTTP API accepts.
+MAX_HTTP_API_BODY = 10 * 1024 * 1024
+
+# Request bodies API Gateway's HTTP API and function URLs pass as text; any other type arrives base64-encoded.
+GATEWAY_TEXT_TYPES = frozenset(
+    {"application/json", "application/xml", "application/javascript", "application/ecmascript", "application/graphql"}
+)
+GATEWAY_TEXT_SUFFIXES = ("+json", "+xml")
+
+# Headers that describe one connection, not the request: API Gateway does not pass them on (RFC 9110 §7.6.1).
+HOP_BY_HOP_HEADERS = frozenset(
+    {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "expect"}
+)
+
+_UTF8_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
+
+
+def utf8_media_type(content_type: str) -> str | None:
+    """The lowercase media type of a Content-Type whose charset, if it names one, is UTF-8 or ASCII; else None."""
+    mime, _, params = content_type.partition(";")
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in _UTF8_CHARSETS:
+            return None
+    return mime.strip().lower()
+
+
+def gateway_passes_as_text(content_type: str) -> bool:
+    """Whether API Gateway hands a request body of this type to Lambda as text rather than base64."""
+    mime = utf8_media_type(content_type)
+    if mime is None:
+        return False
+    return mime.startswith("text/") or mime in GATEWAY_TEXT_TYPES or mime.endswith(GATEWAY_TEXT_SUFFIXES)

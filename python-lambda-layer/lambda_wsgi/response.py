@@ -1,0 +1,163 @@
+"""The response step: run the WSGI app as PEP 3333 asks of a server, and encode its answer for a result.
+
+Lambda returns one payload, so streamed bodies are gathered and `close()` runs whatever happens;
+bodies leave as text only when they are UTF-8 text, else as base64; repeated headers are folded or
+listed, never dropped. Event sources build their results from `HttpResponse` with these helpers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from types import TracebackType
+from typing import Any
+
+from .aws import utf8_media_type
+from .base64_codec import codec
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType]
+StartResponse = Callable[[str, list[tuple[str, str]], ExcInfo | None], Callable[[bytes], object]]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+# No body allowed: 1xx, 204 No Content, 304 Not Modified (RFC 9110), and any answer to HEAD.
+_BODILESS = frozenset({204, 304, *range(100, 200)})
+
+
+# A plain class with __slots__: a dataclass would cost a millisecond of every cold start to build.
+class HttpResponse:
+    """What the app answered: status, headers in order (repeats kept), and the whole body."""
+
+    __slots__ = ("body", "headers", "reason", "status")
+
+    def __init__(self, status: int, reason: str, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.body = body
+
+
+def call_app(app: WSGIApp, environ: dict[str, Any]) -> HttpResponse:
+    status_line = ""
+    headers: list[tuple[str, str]] = []
+    chunks: list[bytes] = []
+
+    def start_response(
+        status: str, response_headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
+    ) -> Callable[[bytes], object]:
+        nonlocal status_line, headers
+        if status_line and exc_info is None:
+            raise AssertionError("start_response called a second time without exc_info")
+        # Nothing is sent before the app returns, so an error page may always replace the headers.
+        status_line, headers = status, response_headers
+        return chunks.append
+
+    iterable = app(environ, start_response)
+    try:
+        for chunk in iterable:
+            if chunk:
+                chunks.append(chunk)
+    finally:
+        close = getattr(iterable, "close", None)
+        if close is not None:
+            close()
+    if not status_line:
+        raise RuntimeError("the WSGI app returned without calling start_response")
+
+    code, _, reason = status_line.partition(" ")
+    status = int(code)
+    if status in _BODILESS or environ["REQUEST_METHOD"] == "HEAD":
+        chunks.clear()
+    return HttpResponse(status, reason, headers, b"".join(chunks))
+
+
+def error_body(message: str, **extra: Any) -> bytes:
+    """The JSON body of every error the layer answers: `{"message": ..., ...extra}`."""
+    return json.dumps({"message": message, **extra}).encode()
+
+
+def json_error(status: int, reason: str, message: str, **extra: Any) -> HttpResponse:
+    """A JSON error response for failures the app never saw (bad events, crashes)."""
+    return HttpResponse(status, reason, [("Content-Type", "application/json")], error_body(message, **extra))
+
+
+# Encoding for the result.
+
+_TEXT_SUBTYPES = frozenset(
+    {
+        "json",
+        "xml",
+        "javascript",
+        "ecmascript",
+        "x-javascript",
+        "x-www-form-urlencoded",
+        "graphql",
+        "yaml",
+        "x-yaml",
+        "x-ndjson",
+    }
+)
+
+
+@lru_cache(maxsize=64)
+def is_text(content_type: str | None, content_encoding: str | None) -> bool:
+    """True when a body of this type can travel as a JSON string without losing a byte."""
+    if content_encoding and content_encoding.strip().lower() != "identity":
+        return False
+    mime = utf8_media_type(content_type) if content_type else None
+    if not mime:
+        return False
+    major, _, minor = mime.partition("/")
+    if major == "text":
+        return True
+    return (major == "application" and minor in _TEXT_SUBTYPES) or minor.endswith(("+json", "+xml"))
+
+
+def response_body(headers: list[tuple[str, str]], body: bytes) -> tuple[str, bool]:
+    """Encode a response body for the result: `(text, is_base64)`."""
+    if not body:
+        return "", False
+    content_type = content_encoding = None
+    for name, value in headers:
+        lower = name.lower()
+        if lower == "content-type":
+            content_type = value
+        elif lower == "content-encoding":
+            content_encoding = value
+    if is_text(content_type, content_encoding):
+        try:
+            return body.decode(), False
+        except UnicodeDecodeError:
+            pass
+    return codec().encode(body), True
+
+
+def folded_headers(headers: list[tuple[str, str]]) -> tuple[dict[str, str], list[str]]:
+    """Headers as one value per name (repeats comma-joined, RFC 9110) and the Set-Cookie values."""
+    folded: dict[str, str] = {}
+    names: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in headers:
+        lower = name.lower()
+        if lower == "set-cookie":
+            cookies.append(value)
+        elif lower in names:
+            folded[names[lower]] += ", " + value
+        else:
+            names[lower] = name
+            folded[name] = value
+    return folded, cookies
+
+
+def multi_value_headers(headers: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """Headers as a list of values per name, Set-Cookie included, in the app's order."""
+    grouped: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    for name, value in headers:
+        lower = name.lower()
+        if lower in names:
+            grouped[names[lower]].append(value)
+        else:
+            names[lower] = name
+            grouped[name] = [value]
+    return grouped
