@@ -77,6 +77,19 @@ def claims() -> Response:
     )
 
 
+@routes.get("/whoami")
+def whoami() -> Response:
+    """The caller, as the layer hands the authorizer's findings to a view."""
+    environ = request.environ
+    return jsonify(
+        remote_user=request.remote_user,
+        claims=environ.get("aws.jwt_claims"),
+        scopes=environ.get("aws.jwt_scopes"),
+        iam=environ.get("aws.iam_principal"),
+        authorizer_context=environ.get("aws.authorizer_context"),
+    )
+
+
 @routes.get("/cookies")
 def set_cookies() -> Response:
     response = jsonify(ok=True)

@@ -20,6 +20,11 @@ from tests.conftest import load_event
         ("alb_single", "alb"),
         ("alb_multi", "alb"),
         ("malformed_v2_no_context", "http-api-v2"),
+        ("http_api_v2_iam", "http-api-v2"),
+        ("http_api_v2_lambda_authorizer", "http-api-v2"),
+        ("rest_api_v1_iam", "rest-api-v1"),
+        ("rest_api_v1_cognito", "rest-api-v1"),
+        ("rest_api_v1_lambda_authorizer", "rest-api-v1"),
     ],
 )
 def test_each_http_event_kind_is_recognised(fixture: str, kind: str) -> None:

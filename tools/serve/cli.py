@@ -18,12 +18,14 @@ import tempfile
 import threading
 import zipfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
 from tools import package
 
 from . import dynamodb
+from .authorizer import Authorizer, AuthorizerError, iam_authorizer, jwt_authorizer
 from .front import FrontServer, Gateway
 from .layout import Layout, function_arn, lambda_environment, unpack
 from .logs import Output
@@ -33,6 +35,7 @@ ROOT = package.ROOT
 BUILD_DIR = ROOT / "build" / "serve"
 DEFAULT_RUNTIME_PYTHON = ROOT / ".venv-runtime" / "bin" / "python"
 HOST = "127.0.0.1"
+DEFAULT_TABLE = "users"
 
 
 class ServeError(Exception):
@@ -47,7 +50,10 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="./build.sh serve", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000; 0 picks a free one)")
     parser.add_argument("--dynamodb-endpoint", metavar="URL", help="use this DynamoDB instead of an embedded one")
-    parser.add_argument("--table", default="users", help="the users table (default users)")
+    parser.add_argument(
+        "--table",
+        help=f"set up the users API's table (default {DEFAULT_TABLE!r} when serving the sample api/, else none)",
+    )
     parser.add_argument("--concurrency", type=_positive_int, default=4, help="most environments at once (default 4)")
     parser.add_argument(
         "--timeout", type=_positive_float, default=10.0, help="function timeout in seconds (default 10)"
@@ -60,13 +66,38 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--layer-zip", type=Path, help="serve this layer zip instead of building one")
     parser.add_argument("--function-zip", type=Path, help="serve this function zip instead of building one")
     parser.add_argument("--runtime-python", type=Path, default=DEFAULT_RUNTIME_PYTHON, help=argparse.SUPPRESS)
+    caller = parser.add_mutually_exclusive_group()
+    caller.add_argument(
+        "--jwt-claims",
+        metavar="FILE|JSON",
+        help="play a JWT authorizer: every request needs 'Authorization: Bearer ...' and carries these claims",
+    )
+    caller.add_argument(
+        "--iam-principal",
+        metavar="ARN",
+        help="play IAM authorization: every request needs a SigV4 Authorization header and carries this caller",
+    )
     args = parser.parse_args(None if argv is None else list(argv))
     args.region = args.region or "us-east-1"
+    if args.table is None and args.function_zip is None and args.function_dir.resolve() == package.FUNCTION_DIR:
+        args.table = DEFAULT_TABLE  # the sample users API gets its table without asking
     args.runtime_python = args.runtime_python.absolute()  # not resolved: a venv's python is a symlink
+    try:
+        args.authorizer = _authorizer(args)
+    except AuthorizerError as error:
+        parser.error(str(error))
     for item in args.env:
         if "=" not in item or item.startswith("="):
             parser.error(f"--env {item!r}: expected NAME=VALUE")
     return args
+
+
+def _authorizer(args: argparse.Namespace) -> Authorizer | None:
+    if args.jwt_claims is not None:
+        return jwt_authorizer(args.jwt_claims)
+    if args.iam_principal is not None:
+        return iam_authorizer(args.iam_principal)
+    return None
 
 
 def _positive_int(text: str) -> int:
@@ -105,18 +136,18 @@ def _serve(args: argparse.Namespace, output: Output, state: _Signals, stack: con
     stack.callback(server.server_close)
     _check_runtime(args.runtime_python)
     moto = None
-    if args.dynamodb_endpoint is None:
+    if args.table is not None and args.dynamodb_endpoint is None:
         moto = dynamodb.MotoProcess()  # starts while the zips build
         stack.callback(moto.stop)
     root = Path(tempfile.mkdtemp(prefix="lambda-serve-"))
     stack.callback(shutil.rmtree, root, ignore_errors=True)
     layout = _unpacked(*_zips(args, root, output), root)
-    endpoint, created = _table(args, moto)
-    pool = Pool(_function_config(args, layout, endpoint), args.concurrency, output)
+    store = _store(args, moto)
+    pool = Pool(_function_config(args, layout, store), args.concurrency, output)
     stack.callback(pool.close)
-    gateway = Gateway(pool, output)
+    gateway = Gateway(pool, output, args.authorizer)
     server.gateway = lambda: gateway
-    _announce(output, args, f"http://{HOST}:{server.port}", root, endpoint, embedded=moto is not None, created=created)
+    _announce(output, args, f"http://{HOST}:{server.port}", root, store)
     state.serving(server)
     server.serve_forever(poll_interval=0.2)
     state.stopping()
@@ -129,22 +160,34 @@ def _unpacked(layer_zip: Path, function_zip: Path, root: Path) -> Layout:
         raise ServeError(f"cannot unpack the zips into {root}: {error}") from None
 
 
-def _table(args: argparse.Namespace, moto: dynamodb.MotoProcess | None) -> tuple[str, bool]:
-    """The DynamoDB endpoint, and whether the table had to be created there."""
+@dataclass(frozen=True)
+class _Store:
+    """The DynamoDB the function is pointed at, if any, and the users table there, if asked for."""
+
+    endpoint: str | None
+    embedded: bool = False
+    created: bool = False
+
+
+def _store(args: argparse.Namespace, moto: dynamodb.MotoProcess | None) -> _Store:
+    if args.table is None:
+        return _Store(args.dynamodb_endpoint)
     try:
         endpoint = moto.wait_ready() if moto else args.dynamodb_endpoint
-        return endpoint, dynamodb.prepare_table(endpoint, args.table, args.region)
+        created = dynamodb.prepare_table(endpoint, args.table, args.region)
     except dynamodb.DynamoDBError as error:
         raise ServeError(str(error)) from None
+    return _Store(endpoint, embedded=moto is not None, created=created)
 
 
-def _function_config(args: argparse.Namespace, layout: Layout, endpoint: str) -> FunctionConfig:
-    variables = {
-        "USERS_TABLE": args.table,
-        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
-        "PAGE_TOKEN_KEY": os.environ.get("PAGE_TOKEN_KEY") or secrets.token_hex(32),
-        **dict(item.split("=", 1) for item in args.env),
-    }
+def _function_config(args: argparse.Namespace, layout: Layout, store: _Store) -> FunctionConfig:
+    variables: dict[str, str] = {}
+    if store.endpoint:
+        variables["AWS_ENDPOINT_URL_DYNAMODB"] = store.endpoint
+    if args.table is not None:  # the users API's own settings
+        variables["USERS_TABLE"] = args.table
+        variables["PAGE_TOKEN_KEY"] = os.environ.get("PAGE_TOKEN_KEY") or secrets.token_hex(32)
+    variables.update(item.split("=", 1) for item in args.env)
     return FunctionConfig(
         runtime_python=args.runtime_python,
         task_root=layout.task_root,
@@ -154,18 +197,33 @@ def _function_config(args: argparse.Namespace, layout: Layout, endpoint: str) ->
     )
 
 
-def _announce(
-    output: Output, args: argparse.Namespace, url: str, root: Path, endpoint: str, *, embedded: bool, created: bool
-) -> None:
-    where = "embedded (moto)" if embedded else "at"
-    table_note = "created" if created else "existing"
-    output.say(f"DynamoDB: {where} {endpoint}, table {args.table!r} ({table_note})")
+def _announce(output: Output, args: argparse.Namespace, url: str, root: Path, store: _Store) -> None:
+    if store.endpoint:
+        where = "embedded (moto)" if store.embedded else "at"
+        table = f", table {args.table!r} ({'created' if store.created else 'existing'})" if args.table else ""
+        output.say(f"DynamoDB: {where} {store.endpoint}{table}")
     output.say(f"Lambda layout: {root} (layer in opt/, function in var/task/), concurrency {args.concurrency}")
+    if args.authorizer is not None:
+        output.say(f"Authorization: {_describe(args)}")
     output.say(f"Serving the API at {url}  (Ctrl-C to stop)")
-    output.say(
-        f"Try: curl -i -X POST {url}/users -H 'content-type: application/json' "
+    output.say(f"Try: {try_command(url, users=args.table is not None, authorization=args.authorizer)}")
+
+
+def try_command(url: str, *, users: bool, authorization: Authorizer | None) -> str:
+    """A first curl that works against what is served: the users API's create, or the function's root."""
+    header = f" -H 'authorization: {authorization.example}'" if authorization else ""
+    if not users:
+        return f"curl -i{header} {url}/"
+    return (
+        f"curl -i{header} -X POST {url}/users -H 'content-type: application/json' "
         """-d '{"name": "Ada Lovelace", "email": "ada@example.com"}'"""
     )
+
+
+def _describe(args: argparse.Namespace) -> str:
+    if args.iam_principal:
+        return f"IAM (SigV4 required, not checked), every request from {args.iam_principal}"
+    return "JWT ('Authorization: Bearer ...' required, not checked), every request with the --jwt-claims claims"
 
 
 def _bind(port: int) -> FrontServer:

@@ -14,6 +14,7 @@ from typing import Any
 from lambda_wsgi.aws import MAX_HTTP_API_BODY, MAX_INVOKE_PAYLOAD
 
 from . import events
+from .authorizer import Authorizer
 from .events import IncomingRequest, OutgoingResponse
 from .logs import Output
 from .pool import Outcome, Pool, PoolClosedError, ThrottledError
@@ -23,9 +24,10 @@ from .wire import BadBodyError, BodyTooLargeError, LocalServer, read_body, send
 class Gateway:
     """Turns one HTTP request into an invocation and its outcome into the response, and logs it."""
 
-    def __init__(self, pool: Pool, output: Output) -> None:
+    def __init__(self, pool: Pool, output: Output, authorizer: Authorizer | None = None) -> None:
         self.pool = pool
         self.output = output
+        self.authorizer = authorizer
 
     def handle(self, request: IncomingRequest) -> tuple[OutgoingResponse, dict[str, Any]]:
         now = time.time()
@@ -33,6 +35,12 @@ class Gateway:
         trace_id = events.new_trace_id(now)
         event = events.build_event(request, request_id, trace_id, now)
         fields: dict[str, Any] = {"requestId": request_id, "path": event["rawPath"]}
+        if self.authorizer is not None:
+            refusal = self.authorizer.refuses(request.headers)
+            if refusal is not None:
+                fields["error"] = "the request carries no Authorization the route's authorizer accepts"
+                return refusal, fields
+            event["requestContext"]["authorizer"] = self.authorizer.context
         payload = json.dumps(event, ensure_ascii=False).encode()
         if len(payload) > MAX_INVOKE_PAYLOAD:
             fields["error"] = f"the event is {len(payload)} bytes, over Lambda's limit of {MAX_INVOKE_PAYLOAD}"

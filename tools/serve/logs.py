@@ -31,7 +31,7 @@ class Output:
         self._write(self._out, json.dumps(line, ensure_ascii=False, separators=(",", ":")))
 
     def function(self, text: str) -> None:
-        """A line a function printed or logged, as CloudWatch would show it."""
+        """A line a function printed or logged, as CloudWatch would show it, after its environment and request."""
         self._write(self._err, text)
 
     def _write(self, stream: TextIO, text: str) -> None:

@@ -71,6 +71,8 @@ class Environment:
         self._on_exit = on_exit
         self._lock = threading.Lock()
         self._current: Invocation | None = None
+        # Whose lines the output is: "init" until the first event, then the latest invocation's request id.
+        self._label = f"[{self.name} init] "
         self.exit_reason: str | None = None
         self.runtime = RuntimeApi()
         self.started_at = time.perf_counter()
@@ -109,6 +111,7 @@ class Environment:
                 invocation.finish(error=self.exit_reason)
                 return None
             self._current = invocation
+            self._label = f"[{self.name} {invocation.request_id}] "
         self.runtime.deliver(invocation)
         init_seconds = None
         if not invocation.started.wait(self._config.init_timeout):
@@ -175,7 +178,8 @@ class Environment:
             for raw in stream:
                 # awslambdaric ends the lines of one multi-line record with "\r" (one CloudWatch event).
                 text = raw.decode(errors="replace").rstrip("\r\n").replace("\r", "\n")
-                self._output.function(text)
+                label = self._label
+                self._output.function("\n".join(label + line for line in text.split("\n")))
 
 
 class Pool:

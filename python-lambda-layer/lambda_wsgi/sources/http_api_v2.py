@@ -10,7 +10,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import BadEventError
-from ..request import Environ, build_environ, native_path, on_api_domain, request_body, split_prefix, stage_prefix
+from ..request import (
+    IAM_FIELDS,
+    Environ,
+    add_authorizer_context,
+    add_iam,
+    add_jwt,
+    build_environ,
+    native_path,
+    on_api_domain,
+    request_body,
+    split_prefix,
+    stage_prefix,
+)
 from ..response import folded_headers, response_body
 from .shapes import Each, Items, Shape
 
@@ -31,6 +43,11 @@ class HttpApiV2:
             "http": {"method": str, "path": str, "sourceIp": str, "protocol": str},
             "domainName": str,
             "stage": str,
+            "authorizer": {
+                "jwt": {"claims": dict, "scopes": Items(str)},
+                "iam": dict.fromkeys(IAM_FIELDS, str),
+                "lambda": dict,
+            },
         },
     }
 
@@ -52,7 +69,7 @@ class HttpApiV2:
         else:  # the $default stage and no base path: nothing to move into SCRIPT_NAME
             script_name, path_info = "", path
         cookies = event.get("cookies")
-        return build_environ(
+        environ = build_environ(
             method=(http.get("method") or "GET").upper(),
             script_name=script_name,
             path_info=path_info,
@@ -68,6 +85,10 @@ class HttpApiV2:
             # HTTP API moves the Cookie headers into this array.
             cookies="; ".join(cookies) if cookies else "",
         )
+        authorizer = request_context.get("authorizer")
+        if authorizer:
+            _add_identity(environ, authorizer)
+        return environ
 
     def _split(self, path: str, stage: str | None, domain_name: str) -> tuple[str, str]:
         base_path = self.base_path
@@ -87,6 +108,16 @@ class HttpApiV2:
             "body": body,
             "isBase64Encoded": is_base64,
         }
+
+
+def _add_identity(environ: Environ, authorizer: dict[str, Any]) -> None:
+    """Whatever the route's authorizer established: a JWT's claims, a SigV4 caller, a Lambda authorizer's context."""
+    if jwt := authorizer.get("jwt"):
+        add_jwt(environ, jwt.get("claims"), jwt.get("scopes"))
+    if iam := authorizer.get("iam"):
+        add_iam(environ, {name: iam.get(name) for name in IAM_FIELDS})
+    if (context := authorizer.get("lambda")) is not None:
+        add_authorizer_context(environ, context)
 
 
 class FunctionUrl(HttpApiV2):

@@ -10,13 +10,33 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode
 
 from ..errors import BadEventError
-from ..request import Environ, build_environ, native_path, request_body, request_headers, split_prefix, stage_prefix
+from ..request import (
+    IAM_FIELDS,
+    Environ,
+    add_authorizer_context,
+    add_iam,
+    add_jwt,
+    build_environ,
+    native_path,
+    request_body,
+    request_headers,
+    split_prefix,
+    stage_prefix,
+)
 from ..response import multi_value_headers, response_body
-from .shapes import EVENT_1_0_FIELDS, Required, Shape
+from .shapes import EVENT_1_0_FIELDS, Items, Required, Shape
 
 if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every cold start
     from ..response import HttpResponse
     from .base import Event, V1Result
+
+
+# The IAM principal's fields (as payload 2.0 names them) and where REST events keep them in requestContext.identity.
+_IAM_NAMES = dict(
+    zip(IAM_FIELDS, ("userArn", "accountId", "accessKey", "caller", "user", "principalOrgId"), strict=True)
+)
+# Fields of a REST API Lambda authorizer's object that API Gateway adds; the rest is the authorizer's context.
+_AUTHORIZER_OWN = frozenset({"principalId", "integrationLatency", "claims", "scopes"})
 
 
 class RestApiV1:
@@ -29,7 +49,8 @@ class RestApiV1:
             "stage": str,
             "domainName": str,
             "protocol": str,
-            "identity": {"sourceIp": str},
+            "identity": {"sourceIp": str, **dict.fromkeys(_IAM_NAMES.values(), str)},
+            "authorizer": {"claims": dict, "scopes": Items(str), "lambda": dict, "principalId": str},
         },
     }
 
@@ -45,7 +66,7 @@ class RestApiV1:
             raise BadEventError("a REST API or payload 1.0 event needs requestContext")
         script_name, path_info = _split_path(event, self.base_path)
         identity = request_context.get("identity") or {}
-        return build_environ(
+        environ = build_environ(
             method=event["httpMethod"].upper(),
             script_name=script_name,
             path_info=path_info,
@@ -59,6 +80,11 @@ class RestApiV1:
             context=context,
             request_id=request_id,
         )
+        if identity.get("userArn"):
+            add_iam(environ, {field: identity.get(name) for field, name in _IAM_NAMES.items()})
+        if authorizer := request_context.get("authorizer"):
+            _add_authorizer(environ, authorizer)
+        return environ
 
     def result(self, response: HttpResponse, event: Event) -> V1Result:
         body, is_base64 = response_body(response.headers, response.body)
@@ -68,6 +94,17 @@ class RestApiV1:
             "body": body,
             "isBase64Encoded": is_base64,
         }
+
+
+def _add_authorizer(environ: Environ, authorizer: dict[str, Any]) -> None:
+    """A Cognito user pool (REST) or JWT (HTTP API 1.0) authorizer's claims, or a Lambda authorizer's context."""
+    if (claims := authorizer.get("claims")) is not None:
+        add_jwt(environ, claims, authorizer.get("scopes"))
+    if (context := authorizer.get("lambda")) is not None:  # HTTP API 1.0
+        add_authorizer_context(environ, context)
+    elif "principalId" in authorizer:  # REST API: the context's keys sit beside principalId
+        context = {name: value for name, value in authorizer.items() if name not in _AUTHORIZER_OWN}
+        add_authorizer_context(environ, context, authorizer["principalId"])
 
 
 def _split_path(event: Event, base_path: str) -> tuple[str, str]:

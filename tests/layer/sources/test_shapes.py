@@ -21,7 +21,19 @@ def path_echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
 
 
 ADAPTER = Adapter(path_echo)
-FIXTURES = ["http_api_v2", "function_url", "rest_api_v1", "http_api_v1", "alb_single", "alb_multi"]
+FIXTURES = [
+    "http_api_v2",
+    "http_api_v2_iam",
+    "http_api_v2_lambda_authorizer",
+    "function_url",
+    "rest_api_v1",
+    "rest_api_v1_iam",
+    "rest_api_v1_cognito",
+    "rest_api_v1_lambda_authorizer",
+    "http_api_v1",
+    "alb_single",
+    "alb_multi",
+]
 EVENT_FIELDS = [
     "version",
     "rawPath",
@@ -37,7 +49,7 @@ EVENT_FIELDS = [
     "isBase64Encoded",
     "requestContext",
 ]
-CONTEXT_FIELDS = ["http", "identity", "stage", "domainName", "path", "requestId", "elb"]
+CONTEXT_FIELDS = ["http", "identity", "stage", "domainName", "path", "requestId", "elb", "authorizer"]
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=6),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),

@@ -16,6 +16,7 @@ import pytest
 from tests.conftest import ROOT
 from tests.tools.conftest import ECHO_DIR, Zips
 from tests.tools.serve.serving import RUNTIME_PYTHON, Serve, running
+from tools.serve.cli import parse_args, try_command
 
 pytestmark = pytest.mark.slow
 
@@ -32,17 +33,22 @@ def _port_is_free(port: int) -> bool:
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
 def test_a_signal_stops_serve_and_every_process_it_started(signum: int, zips: Zips) -> None:
     if signum == signal.SIGTERM:
-        serve = Serve("--function-dir", str(ECHO_DIR), command=["bash", str(ROOT / "build.sh"), "serve"])
+        # With a table asked for, serve also runs the embedded DynamoDB.
+        serve = Serve(
+            "--function-dir", str(ECHO_DIR), "--table", "t", command=["bash", str(ROOT / "build.sh"), "serve"]
+        )
+        processes = 4
     else:
         serve = Serve("--layer-zip", str(zips.layer), "--function-zip", str(zips.echo))
+        processes = 3
     try:
         serve.wait_ready()
-        # Three requests at once: three environments, besides the embedded DynamoDB.
+        # Three requests at once: three environments.
         with ThreadPoolExecutor(max_workers=3) as executor:
             replies = list(executor.map(lambda _: serve.request("GET", "/sleep?seconds=0.5"), range(3)))
         assert [reply.status for reply in replies] == [200] * 3
         started = serve.descendants()
-        assert len(started) >= 4, started
+        assert len(started) >= processes, started
         code = serve.stop(signum)
     finally:
         if serve.process.poll() is None:
@@ -77,3 +83,37 @@ def test_a_missing_runtime_is_a_one_line_error() -> None:
     assert completed.returncode == 1
     [line] = completed.stderr.splitlines()
     assert line.startswith("serve: error: the Lambda runtime interpreter /nonexistent/python is missing")
+
+
+ROLE = "arn:aws:iam::123456789012:user/ada"
+
+
+@pytest.mark.parametrize(
+    ("args", "table"),
+    [
+        ([], "users"),  # the sample users API, api/
+        (["--function-dir", str(ECHO_DIR)], None),
+        (["--function-zip", "function.zip"], None),
+        (["--function-dir", str(ECHO_DIR), "--table", "things"], "things"),
+    ],
+)
+def test_only_the_users_api_gets_a_table_without_asking(args: list[str], table: str | None) -> None:
+    assert parse_args(args).table == table
+
+
+@pytest.mark.parametrize(
+    ("users", "authorization", "expected"),
+    [
+        (False, None, "curl -i http://127.0.0.1:8000/"),
+        (False, "--jwt-claims", "curl -i -H 'authorization: Bearer local' http://127.0.0.1:8000/"),
+        (
+            True,
+            "--iam-principal",
+            "curl -i -H 'authorization: AWS4-HMAC-SHA256 local' -X POST http://127.0.0.1:8000/users",
+        ),
+    ],
+)
+def test_the_try_line_fits_what_is_served(users: bool, authorization: str | None, expected: str) -> None:
+    flags = {"--jwt-claims": ["--jwt-claims", "{}"], "--iam-principal": ["--iam-principal", ROLE]}
+    authorizer = parse_args(flags.get(authorization or "", [])).authorizer
+    assert try_command("http://127.0.0.1:8000", users=users, authorization=authorizer).startswith(expected)
