@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Project tasks: package | serve | test | bench | lint.  Each sets up the Python 3.13 venv it needs.
+# Project tasks: test | package | serve | invoke | bench | lint.  Each sets up the Python 3.13 venv it needs.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -8,12 +8,20 @@ PYTHON_VERSION="3.13"
 
 die() { echo "build.sh: $*" >&2; exit 1; }
 
+# Bad command-line input: one line that says what is wrong, then the usage, exit status 2.
+usage_error() { echo "build.sh: $*" >&2; usage >&2; exit 2; }
+
+is_python_313() { [ -x "$1" ] && "$1" -c "import sys; sys.exit(sys.version_info[:2] != (3, 13))" 2>/dev/null; }
+
 find_python() {
   local candidate
-  for candidate in "${PYTHON:-}" "$(command -v "python$PYTHON_VERSION" || true)" \
+  if [ -n "${PYTHON:-}" ]; then
+    is_python_313 "$PYTHON" || usage_error "PYTHON=$PYTHON is not a Python $PYTHON_VERSION interpreter"
+    echo "$PYTHON"; return 0
+  fi
+  for candidate in "$(command -v "python$PYTHON_VERSION" || true)" \
       "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$PYTHON_VERSION".*/bin/python"$PYTHON_VERSION"; do
-    if [ -n "$candidate" ] && [ -x "$candidate" ] &&
-       "$candidate" -c "import sys; sys.exit(sys.version_info[:2] != (3, 13))" 2>/dev/null; then
+    if [ -n "$candidate" ] && is_python_313 "$candidate"; then
       echo "$candidate"; return 0
     fi
   done
@@ -27,7 +35,7 @@ venv() {
   if [ -f "$dir/.installed" ] && [ "$(cat "$dir/.installed")" = "$stamp" ]; then return 0; fi
   echo "Setting up $(basename "$dir") from ${requirements#"$ROOT"/} ..." >&2
   rm -rf "$dir"
-  "$(find_python)" -m venv "$dir" || die "could not create the virtualenv $dir"
+  "$PYTHON_313" -m venv "$dir" || die "could not create the virtualenv $dir"
   # Some machines' pip configuration names local index folders that may not exist: pip notes each one.
   "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --requirement "$requirements" \
     2> >(grep -v "^WARNING: Location 'file:" >&2) \
@@ -38,10 +46,12 @@ venv() {
 dev_venv() { venv "$VENV" "$ROOT/requirements/dev.txt"; }
 
 cmd_lint() {
+  [ $# -eq 0 ] || usage_error "lint takes no arguments (got: $*)"
   dev_venv
-  "$VENV/bin/ruff" check "$ROOT"
-  "$VENV/bin/ruff" format --check "$ROOT"
-  (cd "$ROOT" && "$VENV/bin/mypy")
+  cd "$ROOT"
+  "$VENV/bin/ruff" check .
+  "$VENV/bin/ruff" format --check .
+  "$VENV/bin/mypy"
 }
 
 cmd_test() {
@@ -53,29 +63,42 @@ cmd_test() {
   fi
   # serve's execution environments run on a Python that has only what Lambda's runtime has.
   venv "$ROOT/.venv-runtime" "$ROOT/requirements/runtime.txt"
-  # serve, which the tests start, imports AWS's facts from the layer by the name it has on Lambda.
-  cd "$ROOT" && PYTHONPATH="$ROOT/python-lambda-layer" "$VENV/bin/python" -m pytest "$@"
+  # The tests' paths are the project's (tests/layer/...); serve, which they start, imports the layer by its Lambda name.
+  cd "$ROOT" && PYTHONPATH="$LAYER_PATH" "$VENV/bin/python" -m pytest "$@"
 }
 
+# The tools run from the caller's directory, so the paths a user gives resolve from where they typed them.
+run_tool() { PYTHONPATH="$ROOT:$LAYER_PATH" "$@"; }
+
+wants_help() { local arg; for arg in "$@"; do case "$arg" in -h|--help) return 0 ;; esac; done; return 1; }
+
 cmd_package() {
+  wants_help "$@" && exec env PYTHONPATH="$ROOT:$LAYER_PATH" "$PYTHON_313" "$ROOT/tools/package.py" "$@"
   dev_venv
-  "$VENV/bin/python" "$ROOT/tools/package.py" "$@"
+  run_tool "$VENV/bin/python" "$ROOT/tools/package.py" "$@"
 }
 
 cmd_serve() {
+  wants_help "$@" && exec env PYTHONPATH="$ROOT:$LAYER_PATH" "$PYTHON_313" -m tools.serve "$@"
   dev_venv
   # The functions run on a venv of their own that plays the Lambda runtime: awslambdaric and boto3, no Flask.
   venv "$ROOT/.venv-runtime" "$ROOT/requirements/runtime.txt"
-  cd "$ROOT"
   # exec: Ctrl-C and SIGTERM reach serve itself, which stops everything it started.
-  # serve plays API Gateway with AWS's facts from the layer (lambda_wsgi.aws), imported by its Lambda name.
-  PYTHONPATH="$ROOT/python-lambda-layer" exec "$VENV/bin/python" -m tools.serve --runtime-python "$ROOT/.venv-runtime/bin/python" "$@"
+  PYTHONPATH="$ROOT:$LAYER_PATH" exec "$VENV/bin/python" -m tools.serve --runtime-python "$ROOT/.venv-runtime/bin/python" "$@"
+}
+
+cmd_invoke() {
+  wants_help "$@" && exec env PYTHONPATH="$ROOT:$LAYER_PATH" "$PYTHON_313" -m tools.serve.invoke "$@"
+  dev_venv
+  venv "$ROOT/.venv-runtime" "$ROOT/requirements/runtime.txt"
+  PYTHONPATH="$ROOT:$LAYER_PATH" exec "$VENV/bin/python" -m tools.serve.invoke --runtime-python "$ROOT/.venv-runtime/bin/python" "$@"
 }
 
 cmd_bench() {
+  wants_help "$@" && exec env PYTHONPATH="$ROOT:$LAYER_PATH" "$PYTHON_313" -m tools.bench "$@"
   venv "$ROOT/.venv-bench" "$ROOT/requirements/bench.txt"
   # The layer's package imports by the name it has on Lambda (/opt/python).
-  cd "$ROOT" && PYTHONPATH="$ROOT/python-lambda-layer" "$ROOT/.venv-bench/bin/python" -m tools.bench "$@"
+  cd "$ROOT" && PYTHONPATH="$LAYER_PATH" "$ROOT/.venv-bench/bin/python" -m tools.bench "$@"
 }
 
 usage() {
@@ -83,20 +106,29 @@ usage() {
 usage: ./build.sh COMMAND [ARGS]
   test      lint (ruff, mypy) and run every test (pytest arguments pass through)
   package   build dist/layer.zip and dist/function.zip for the Lambda runtime (Python $PYTHON_VERSION)
-  serve     run the API locally behind an API Gateway-like front (--port P, default 8000)
+  serve     run the API locally behind an API Gateway-like front (--port P, default 8000; --watch)
+  invoke    run one event (a JSON file, or - for standard input) through the built zips and print the result
   bench     compare this layer with other Flask-on-Lambda adapters
   lint      ruff and mypy only
+Each command but test and lint takes --help.
 USAGE
 }
 
+LAYER_PATH="$ROOT/python-lambda-layer"
 command="${1:-}"
 [ $# -gt 0 ] && shift
+case "$command" in
+  -h|--help|help) usage; exit 0 ;;
+  "") usage_error "no command given" ;;
+  test|package|serve|invoke|bench|lint) ;;
+  *) usage_error "unknown command '$command'" ;;
+esac
+PYTHON_313="$(find_python)" || exit $?
 case "$command" in
   test) cmd_test "$@" ;;
   package) cmd_package "$@" ;;
   serve) cmd_serve "$@" ;;
+  invoke) cmd_invoke "$@" ;;
   bench) cmd_bench "$@" ;;
-  lint) cmd_lint ;;
-  -h|--help|help) usage ;;
-  *) usage >&2; exit 2 ;;
+  lint) cmd_lint "$@" ;;
 esac

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import itertools
 import os
 import secrets
 import shutil
@@ -16,11 +17,13 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from urllib.parse import urlsplit
 
 from tools import package
 
@@ -30,6 +33,7 @@ from .front import FrontServer, Gateway
 from .layout import Layout, function_arn, lambda_environment, unpack
 from .logs import Output
 from .pool import FunctionConfig, Pool
+from .watch import Watcher
 
 ROOT = package.ROOT
 BUILD_DIR = ROOT / "build" / "serve"
@@ -49,7 +53,12 @@ class _InterruptedError(Exception):
 def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="./build.sh serve", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000; 0 picks a free one)")
-    parser.add_argument("--dynamodb-endpoint", metavar="URL", help="use this DynamoDB instead of an embedded one")
+    parser.add_argument(
+        "--dynamodb-endpoint",
+        metavar="URL",
+        type=_endpoint,
+        help="use this DynamoDB (http://host:port) instead of an embedded one",
+    )
     parser.add_argument(
         "--table",
         help=f"set up the users API's table (default {DEFAULT_TABLE!r} when serving the sample api/, else none)",
@@ -65,6 +74,11 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--function-dir", type=Path, default=package.FUNCTION_DIR, help="folder with routes.py (api/)")
     parser.add_argument("--layer-zip", type=Path, help="serve this layer zip instead of building one")
     parser.add_argument("--function-zip", type=Path, help="serve this function zip instead of building one")
+    parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="rebuild and reload when the function's files (or the layer's sources) change",
+    )
     parser.add_argument("--runtime-python", type=Path, default=DEFAULT_RUNTIME_PYTHON, help=argparse.SUPPRESS)
     caller = parser.add_mutually_exclusive_group()
     caller.add_argument(
@@ -82,6 +96,12 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
     if args.table is None and args.function_zip is None and args.function_dir.resolve() == package.FUNCTION_DIR:
         args.table = DEFAULT_TABLE  # the sample users API gets its table without asking
     args.runtime_python = args.runtime_python.absolute()  # not resolved: a venv's python is a symlink
+    if args.watch and args.function_zip is not None:
+        parser.error("--watch rebuilds the function from its folder; it cannot be used with --function-zip")
+    # Paths are the caller's: relative ones resolve from where the command was typed.
+    for name in ("function_dir", "layer_zip", "function_zip"):
+        if getattr(args, name) is not None:
+            setattr(args, name, getattr(args, name).absolute())
     try:
         args.authorizer = _authorizer(args)
     except AuthorizerError as error:
@@ -98,6 +118,21 @@ def _authorizer(args: argparse.Namespace) -> Authorizer | None:
     if args.iam_principal is not None:
         return iam_authorizer(args.iam_principal)
     return None
+
+
+def _endpoint(text: str) -> str:
+    """An endpoint URL boto3 can use: a scheme and a host, and a port unless it is https."""
+    parts = urlsplit(text)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+        parts = parts._replace(netloc="")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a URL such as http://localhost:8001")
+    if port is None and parts.scheme == "http":
+        raise argparse.ArgumentTypeError(f"{text!r} names no port (http://localhost:8001)")
+    return text
 
 
 def _positive_int(text: str) -> int:
@@ -139,18 +174,81 @@ def _serve(args: argparse.Namespace, output: Output, state: _Signals, stack: con
     if args.table is not None and args.dynamodb_endpoint is None:
         moto = dynamodb.MotoProcess()  # starts while the zips build
         stack.callback(moto.stop)
-    root = Path(tempfile.mkdtemp(prefix="lambda-serve-"))
-    stack.callback(shutil.rmtree, root, ignore_errors=True)
-    layout = _unpacked(*_zips(args, root, output), root)
+    workspace = Path(tempfile.mkdtemp(prefix="lambda-serve-"))
+    stack.callback(shutil.rmtree, workspace, ignore_errors=True)
+    layout = _unpacked(*_zips(args, workspace, output), workspace / "build-1")
     store = _store(args, moto)
-    pool = Pool(_function_config(args, layout, store), args.concurrency, output)
-    stack.callback(pool.close)
-    gateway = Gateway(pool, output, args.authorizer)
+    gateway = Gateway(Pool(_function_config(args, layout, store), args.concurrency, output), output, args.authorizer)
+    stack.callback(gateway.close)
+    if args.watch:
+        reloader = _Reloader(args, output, gateway, store=store, workspace=workspace, layout=layout)
+        watcher = Watcher(watched_sources(args), reloader.reload)
+        watcher.start()
+        stack.callback(reloader.stop)
+        stack.callback(watcher.stop)
     server.gateway = lambda: gateway
-    _announce(output, args, f"http://{HOST}:{server.port}", root, store)
+    _announce(output, args, f"http://{HOST}:{server.port}", layout.root, store)
     state.serving(server)
     server.serve_forever(poll_interval=0.2)
     state.stopping()
+
+
+def watched_sources(args: argparse.Namespace) -> list[Path]:
+    """What `--watch` rebuilds from: the function's folder and, unless a layer zip was given, the layer's inputs."""
+    sources = [args.function_dir]
+    if args.layer_zip is None:
+        sources += [package.LAYER_DIR, package.LAYER_REQUIREMENTS]
+    return sources
+
+
+class _Reloader:
+    """Rebuilds after a change and swaps in fresh environments; a build that fails keeps the old code serving."""
+
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        output: Output,
+        gateway: Gateway,
+        *,
+        store: _Store,
+        workspace: Path,
+        layout: Layout,
+    ) -> None:
+        self.args, self.output, self.gateway, self.store = args, output, gateway, store
+        self.workspace = workspace
+        self.layout = layout
+        self.builds = itertools.count(2)
+        self.lock = threading.Lock()
+        self.stopped = False
+
+    def reload(self, changed: list[str]) -> None:
+        shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+        started = time.perf_counter()
+        with self.lock:
+            if self.stopped:
+                return
+            self.output.say(f"Changed: {shown}; rebuilding ...")
+            build = self.workspace / f"build-{next(self.builds)}"
+            try:
+                layout = _unpacked(*_zips(self.args, build, self.output), build)
+            except ServeError as error:
+                self.output.warn(f"the rebuild failed, still serving the previous code: {error}")
+                shutil.rmtree(build, ignore_errors=True)
+                return
+            config = _function_config(self.args, layout, self.store)
+            old_pool, old_layout = self.gateway.pool, self.layout
+            self.gateway.pool, self.layout = Pool(config, self.args.concurrency, self.output), layout
+        elapsed = time.perf_counter() - started
+        self.output.say(f"Reloaded in {elapsed:.2f} s: new requests run the new code in fresh environments")
+        threading.Thread(target=self._retire, args=(old_pool, old_layout), name="retire", daemon=True).start()
+
+    def _retire(self, pool: Pool, layout: Layout) -> None:
+        pool.retire(self.args.timeout)
+        shutil.rmtree(layout.root, ignore_errors=True)
+
+    def stop(self) -> None:
+        with self.lock:  # waits for a rebuild under way
+            self.stopped = True
 
 
 def _unpacked(layer_zip: Path, function_zip: Path, root: Path) -> Layout:
@@ -256,6 +354,7 @@ def _zips(args: argparse.Namespace, root: Path, output: Output) -> tuple[Path, P
     for given in (args.layer_zip, args.function_zip):
         if given is not None and not given.is_file():
             raise ServeError(f"{given} does not exist")
+    root.mkdir(parents=True, exist_ok=True)
     try:
         layer_zip = args.layer_zip
         if layer_zip is None:

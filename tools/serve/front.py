@@ -29,6 +29,10 @@ class Gateway:
         self.output = output
         self.authorizer = authorizer
 
+    def close(self) -> None:
+        """Stop the environments of the code served now."""
+        self.pool.close()
+
     def handle(self, request: IncomingRequest) -> tuple[OutgoingResponse, dict[str, Any]]:
         now = time.time()
         request_id = events.new_request_id()

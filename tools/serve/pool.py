@@ -228,6 +228,14 @@ class Pool:
         for environment in environments:
             environment.finish_stop(deadline)
 
+    def retire(self, grace: float) -> None:
+        """Close once the invocations under way have finished (or `grace` seconds have passed): after a reload."""
+        deadline = time.monotonic() + grace
+        with self._condition:
+            while len(self._idle) < len(self._environments) and (remaining := deadline - time.monotonic()) > 0:
+                self._condition.wait(remaining)
+        self.close()
+
     def _acquire(self) -> tuple[Environment, bool]:
         deadline = time.monotonic() + QUEUE_TIMEOUT
         with self._condition:
