@@ -53,33 +53,13 @@ class _InterruptedError(Exception):
 def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="./build.sh serve", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000; 0 picks a free one)")
-    parser.add_argument(
-        "--dynamodb-endpoint",
-        metavar="URL",
-        type=_endpoint,
-        help="use this DynamoDB (http://host:port) instead of an embedded one",
-    )
-    parser.add_argument(
-        "--table",
-        help=f"set up the users API's table (default {DEFAULT_TABLE!r} when serving the sample api/, else none)",
-    )
     parser.add_argument("--concurrency", type=_positive_int, default=4, help="most environments at once (default 4)")
-    parser.add_argument(
-        "--timeout", type=_positive_float, default=10.0, help="function timeout in seconds (default 10)"
-    )
-    parser.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
-    parser.add_argument(
-        "--env", action="append", default=[], metavar="NAME=VALUE", help="an extra variable for the function"
-    )
-    parser.add_argument("--function-dir", type=Path, default=package.FUNCTION_DIR, help="folder with routes.py (api/)")
-    parser.add_argument("--layer-zip", type=Path, help="serve this layer zip instead of building one")
-    parser.add_argument("--function-zip", type=Path, help="serve this function zip instead of building one")
+    add_function_options(parser)
     parser.add_argument(
         "--watch",
         action="store_true",
         help="rebuild and reload when the function's files (or the layer's sources) change",
     )
-    parser.add_argument("--runtime-python", type=Path, default=DEFAULT_RUNTIME_PYTHON, help=argparse.SUPPRESS)
     caller = parser.add_mutually_exclusive_group()
     caller.add_argument(
         "--jwt-claims",
@@ -92,24 +72,57 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
         help="play IAM authorization: every request needs a SigV4 Authorization header and carries this caller",
     )
     args = parser.parse_args(None if argv is None else list(argv))
-    args.region = args.region or "us-east-1"
-    if args.table is None and args.function_zip is None and args.function_dir.resolve() == package.FUNCTION_DIR:
-        args.table = DEFAULT_TABLE  # the sample users API gets its table without asking
-    args.runtime_python = args.runtime_python.absolute()  # not resolved: a venv's python is a symlink
+    finish_function_options(parser, args)
     if args.watch and args.function_zip is not None:
         parser.error("--watch rebuilds the function from its folder; it cannot be used with --function-zip")
-    # Paths are the caller's: relative ones resolve from where the command was typed.
-    for name in ("function_dir", "layer_zip", "function_zip"):
-        if getattr(args, name) is not None:
-            setattr(args, name, getattr(args, name).absolute())
     try:
         args.authorizer = _authorizer(args)
     except AuthorizerError as error:
         parser.error(str(error))
+    return args
+
+
+def add_function_options(parser: argparse.ArgumentParser) -> None:
+    """What the function runs from and with: shared by serve and invoke."""
+    parser.add_argument("--function-dir", type=Path, default=package.FUNCTION_DIR, help="folder with routes.py (api/)")
+    parser.add_argument("--layer-zip", type=Path, help="run this layer zip instead of building one")
+    parser.add_argument("--function-zip", type=Path, help="run this function zip instead of building one")
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="NAME=VALUE", help="a variable for the function (repeatable)"
+    )
+    parser.add_argument(
+        "--table",
+        help=f"set up the users API's table (default {DEFAULT_TABLE!r} for the sample api/, else none)",
+    )
+    parser.add_argument(
+        "--dynamodb-endpoint",
+        metavar="URL",
+        type=_endpoint,
+        help="use this DynamoDB (http://host:port) instead of an embedded one",
+    )
+    parser.add_argument(
+        "--timeout", type=_positive_float, default=10.0, help="function timeout in seconds (default 10)"
+    )
+    parser.add_argument(
+        "--region",
+        default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
+        help="the function's AWS_REGION (default: AWS_REGION, else us-east-1)",
+    )
+    parser.add_argument("--runtime-python", type=Path, default=DEFAULT_RUNTIME_PYTHON, help=argparse.SUPPRESS)
+
+
+def finish_function_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    args.region = args.region or "us-east-1"
+    args.runtime_python = args.runtime_python.absolute()  # not resolved: a venv's python is a symlink
+    # Paths are the caller's: relative ones resolve from where the command was typed.
+    for name in ("function_dir", "layer_zip", "function_zip"):
+        if getattr(args, name) is not None:
+            setattr(args, name, getattr(args, name).absolute())
+    if args.table is None and args.function_zip is None and args.function_dir.resolve() == package.FUNCTION_DIR:
+        args.table = DEFAULT_TABLE  # the sample users API gets its table without asking
     for item in args.env:
         if "=" not in item or item.startswith("="):
             parser.error(f"--env {item!r}: expected NAME=VALUE")
-    return args
 
 
 def _authorizer(args: argparse.Namespace) -> Authorizer | None:
@@ -169,16 +182,16 @@ def main(argv: Iterable[str] | None = None) -> int:
 def _serve(args: argparse.Namespace, output: Output, state: _Signals, stack: contextlib.ExitStack) -> None:
     server = _bind(args.port)
     stack.callback(server.server_close)
-    _check_runtime(args.runtime_python)
+    check_runtime(args.runtime_python)
     moto = None
     if args.table is not None and args.dynamodb_endpoint is None:
         moto = dynamodb.MotoProcess()  # starts while the zips build
         stack.callback(moto.stop)
     workspace = Path(tempfile.mkdtemp(prefix="lambda-serve-"))
     stack.callback(shutil.rmtree, workspace, ignore_errors=True)
-    layout = _unpacked(*_zips(args, workspace, output), workspace / "build-1")
-    store = _store(args, moto)
-    gateway = Gateway(Pool(_function_config(args, layout, store), args.concurrency, output), output, args.authorizer)
+    layout = unpack_zips(*build_zips(args, workspace, output), workspace / "build-1")
+    store = prepare_store(args, moto)
+    gateway = Gateway(Pool(function_config(args, layout, store), args.concurrency, output), output, args.authorizer)
     stack.callback(gateway.close)
     if args.watch:
         reloader = _Reloader(args, output, gateway, store=store, workspace=workspace, layout=layout)
@@ -210,7 +223,7 @@ class _Reloader:
         output: Output,
         gateway: Gateway,
         *,
-        store: _Store,
+        store: Store,
         workspace: Path,
         layout: Layout,
     ) -> None:
@@ -230,12 +243,12 @@ class _Reloader:
             self.output.say(f"Changed: {shown}; rebuilding ...")
             build = self.workspace / f"build-{next(self.builds)}"
             try:
-                layout = _unpacked(*_zips(self.args, build, self.output), build)
+                layout = unpack_zips(*build_zips(self.args, build, self.output), build)
             except ServeError as error:
                 self.output.warn(f"the rebuild failed, still serving the previous code: {error}")
                 shutil.rmtree(build, ignore_errors=True)
                 return
-            config = _function_config(self.args, layout, self.store)
+            config = function_config(self.args, layout, self.store)
             old_pool, old_layout = self.gateway.pool, self.layout
             self.gateway.pool, self.layout = Pool(config, self.args.concurrency, self.output), layout
         elapsed = time.perf_counter() - started
@@ -251,7 +264,7 @@ class _Reloader:
             self.stopped = True
 
 
-def _unpacked(layer_zip: Path, function_zip: Path, root: Path) -> Layout:
+def unpack_zips(layer_zip: Path, function_zip: Path, root: Path) -> Layout:
     try:
         return unpack(layer_zip, function_zip, root)
     except (zipfile.BadZipFile, OSError) as error:
@@ -259,7 +272,7 @@ def _unpacked(layer_zip: Path, function_zip: Path, root: Path) -> Layout:
 
 
 @dataclass(frozen=True)
-class _Store:
+class Store:
     """The DynamoDB the function is pointed at, if any, and the users table there, if asked for."""
 
     endpoint: str | None
@@ -267,18 +280,18 @@ class _Store:
     created: bool = False
 
 
-def _store(args: argparse.Namespace, moto: dynamodb.MotoProcess | None) -> _Store:
+def prepare_store(args: argparse.Namespace, moto: dynamodb.MotoProcess | None) -> Store:
     if args.table is None:
-        return _Store(args.dynamodb_endpoint)
+        return Store(args.dynamodb_endpoint)
     try:
         endpoint = moto.wait_ready() if moto else args.dynamodb_endpoint
         created = dynamodb.prepare_table(endpoint, args.table, args.region)
     except dynamodb.DynamoDBError as error:
         raise ServeError(str(error)) from None
-    return _Store(endpoint, embedded=moto is not None, created=created)
+    return Store(endpoint, embedded=moto is not None, created=created)
 
 
-def _function_config(args: argparse.Namespace, layout: Layout, store: _Store) -> FunctionConfig:
+def function_config(args: argparse.Namespace, layout: Layout, store: Store) -> FunctionConfig:
     variables: dict[str, str] = {}
     if store.endpoint:
         variables["AWS_ENDPOINT_URL_DYNAMODB"] = store.endpoint
@@ -295,7 +308,7 @@ def _function_config(args: argparse.Namespace, layout: Layout, store: _Store) ->
     )
 
 
-def _announce(output: Output, args: argparse.Namespace, url: str, root: Path, store: _Store) -> None:
+def _announce(output: Output, args: argparse.Namespace, url: str, root: Path, store: Store) -> None:
     if store.endpoint:
         where = "embedded (moto)" if store.embedded else "at"
         table = f", table {args.table!r} ({'created' if store.created else 'existing'})" if args.table else ""
@@ -335,7 +348,7 @@ def _bind(port: int) -> FrontServer:
         raise ServeError(f"cannot listen on {HOST}:{port}: {error.strerror}") from None
 
 
-def _check_runtime(python: Path) -> None:
+def check_runtime(python: Path) -> None:
     """The runtime venv must exist, be Python 3.13 and hold awslambdaric."""
     probe = "import importlib.util as u, sys; print(sys.version_info[:2] == (3, 13), bool(u.find_spec('awslambdaric')))"
     try:
@@ -349,7 +362,7 @@ def _check_runtime(python: Path) -> None:
         )
 
 
-def _zips(args: argparse.Namespace, root: Path, output: Output) -> tuple[Path, Path]:
+def build_zips(args: argparse.Namespace, root: Path, output: Output) -> tuple[Path, Path]:
     """The given zips, or ones built for this machine's architecture (the layer only when its inputs changed)."""
     for given in (args.layer_zip, args.function_zip):
         if given is not None and not given.is_file():

@@ -6,6 +6,7 @@ The stdlib's request handler parses the head only; bodies are read here, with a 
 from __future__ import annotations
 
 import socket
+import sys
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BufferedIOBase
@@ -33,6 +34,11 @@ class LocalServer(ThreadingHTTPServer):
         connection, address = super().get_request()
         connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return connection, address
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up (an environment stopped mid-poll, curl interrupted) is no error of the server's.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def read_body(rfile: BufferedIOBase, headers: Message, limit: int) -> bytes:
