@@ -47,7 +47,7 @@ def log_access(
     path: str,
     status: int,
     duration_ms: float,
-    cold_start: bool,
+    start: str,
 ) -> None:
     if not logger.isEnabledFor(logging.INFO):
         return
@@ -59,7 +59,7 @@ def log_access(
         path=path,
         status=status,
         durationMs=round(duration_ms, 3),
-        coldStart=cold_start,
+        start=start,
     )
     # makeRecord + handle is what logger.info does, minus the stack walk that finds the caller.
     logger.handle(logger.makeRecord(logger.name, logging.INFO, __file__, 0, line, (), None, "log_access"))

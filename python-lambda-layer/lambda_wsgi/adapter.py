@@ -35,11 +35,20 @@ class Adapter:
         self.access_log = access_log
         self.sources = sources(self.base_path)
         self._fallback = FallbackSource(self.base_path)
-        self._cold = True
+        # How this environment's next invocation starts: "cold" after init, "restore" after a SnapStart restore.
+        self._start = "cold"
 
     def __call__(self, event: Any, context: Any) -> Result:
-        started = perf_counter() if self.access_log else 0.0
-        cold_start, self._cold = self._cold, False
+        start, self._start = self._start, "warm"
+        return self.serve(event, context, start, access_log=self.access_log)
+
+    def restored(self) -> None:
+        """Called after a SnapStart restore: the next invocation is the first of a restored environment."""
+        self._start = "restore"
+
+    def serve(self, event: Any, context: Any, start: str, *, access_log: bool) -> Result:
+        """One event through the whole path; `start` says how the environment started, for the log lines."""
+        started = perf_counter() if access_log else 0.0
         try:
             source = find_source(event, self.sources)
         except BadEventError as error:
@@ -63,11 +72,14 @@ class Adapter:
                 response = call_app(self.app, environ)
             except Exception:
                 logger.exception(
-                    "unhandled exception while serving %s %s (request id %s)", *_request_line(environ), request_id
+                    "unhandled exception while serving %s %s (request id %s%s)",
+                    *_request_line(environ),
+                    request_id,
+                    "" if start == "warm" else f", {start} start",
                 )
                 response = _internal_error(request_id)
         result = _result(source, response, event, environ, request_id)
-        if self.access_log:
+        if access_log:
             method, path = _request_line(environ)
             log_access(
                 request_id=request_id,
@@ -76,7 +88,7 @@ class Adapter:
                 path=path,
                 status=result["statusCode"],
                 duration_ms=(perf_counter() - started) * 1000,
-                cold_start=cold_start,
+                start=start,
             )
         return result
 

@@ -18,10 +18,10 @@ from lambda_wsgi.access_log import log_access
     path=st.text(),
     status=st.integers(100, 599),
     seconds=st.floats(0, 900),
-    cold_start=st.booleans(),
+    start=st.sampled_from(["cold", "restore", "warm"]),
 )
 def test_the_text_is_the_json_of_the_fields(
-    *, request_id: str, method: str, path: str, status: int, seconds: float, cold_start: bool
+    *, request_id: str, method: str, path: str, status: int, seconds: float, start: str
 ) -> None:
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
@@ -36,7 +36,7 @@ def test_the_text_is_the_json_of_the_fields(
             path=path,
             status=status,
             duration_ms=seconds * 1000,
-            cold_start=cold_start,
+            start=start,
         )
     finally:
         logger.removeHandler(handler)
@@ -52,7 +52,7 @@ def test_the_text_is_the_json_of_the_fields(
         "path": path,
         "status": status,
         "durationMs": pytest.approx(seconds * 1000, abs=0.001),
-        "coldStart": cold_start,
+        "start": start,
     }
 
 
@@ -79,7 +79,7 @@ def test_a_logging_filter_that_edits_the_line_is_honoured_in_the_text() -> None:
             path="/users/ada@example.com",
             status=200,
             duration_ms=1.0,
-            cold_start=False,
+            start="warm",
         )
     finally:
         logger.removeHandler(handler)

@@ -162,7 +162,7 @@ def logging_adapter() -> Adapter:
     return Adapter(app_for_blueprint(sample_routes.routes, sample_routes.__name__), access_log=True)
 
 
-def test_one_access_line_per_request_with_cold_start_flag(
+def test_one_access_line_per_request_saying_how_the_environment_started(
     logging_adapter: Adapter, caplog: pytest.LogCaptureFixture
 ) -> None:
     adapter = logging_adapter
@@ -170,20 +170,20 @@ def test_one_access_line_per_request_with_cold_start_flag(
     adapter(http_event(path="/users/ada"), lambda_context("first"))
     adapter(http_event(method="POST", path="/nowhere", stage="prod"), lambda_context("second"))
     first, second = access_lines(caplog)
-    assert {key: first[key] for key in ("type", "requestId", "method", "path", "status", "coldStart", "source")} == {
+    assert {key: first[key] for key in ("type", "requestId", "method", "path", "status", "start", "source")} == {
         "type": "access",
         "requestId": "first",
         "method": "GET",
         "path": "/users/ada",
         "status": 200,
-        "coldStart": True,
+        "start": "cold",
         "source": "http-api-v2",
     }
-    assert (second["requestId"], second["path"], second["status"], second["coldStart"]) == (
+    assert (second["requestId"], second["path"], second["status"], second["start"]) == (
         "second",
         "/prod/nowhere",
         404,
-        False,
+        "warm",
     )
     assert first["durationMs"] > 0
 

@@ -82,9 +82,9 @@ def test_handler_string_main_handler_serves_http_events(pool: tuple[Pool, io.Str
     assert len(result["cookies"]) == 2  # type: ignore[arg-type]
 
     # The access lines reach Lambda's log stream in the configured format.
-    logs = logs_holding(captured, '"coldStart":')
+    logs = logs_holding(captured, '"start":')
     assert '"type":"access"' in logs or '"type": "access"' in logs
-    assert '"coldStart":true' in logs.replace(" ", "")
+    assert '"start":"cold"' in logs.replace(" ", "")
 
 
 def test_a_view_error_is_a_500_not_a_function_error(pool: tuple[Pool, io.StringIO]) -> None:
