@@ -33,6 +33,7 @@ from .front import FrontServer, Gateway
 from .layout import Layout, function_arn, lambda_environment, unpack
 from .logs import Output
 from .pool import FunctionConfig, Pool
+from .snapshot import Snapshot, SnapshotError
 from .watch import Watcher
 
 ROOT = package.ROOT
@@ -107,6 +108,11 @@ def add_function_options(parser: argparse.ArgumentParser) -> None:
         "--region",
         default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
         help="the function's AWS_REGION (default: AWS_REGION, else us-east-1)",
+    )
+    parser.add_argument(
+        "--snap-start",
+        action="store_true",
+        help="as Lambda SnapStart: init once, snapshot, and restore every environment from it (hooks included)",
     )
     parser.add_argument("--runtime-python", type=Path, default=DEFAULT_RUNTIME_PYTHON, help=argparse.SUPPRESS)
 
@@ -191,7 +197,8 @@ def _serve(args: argparse.Namespace, output: Output, state: _Signals, stack: con
     stack.callback(shutil.rmtree, workspace, ignore_errors=True)
     layout = unpack_zips(*build_zips(args, workspace, output), workspace / "build-1")
     store = prepare_store(args, moto)
-    gateway = Gateway(Pool(function_config(args, layout, store), args.concurrency, output), output, args.authorizer)
+    pool = start_pool(args, function_config(args, layout, store), output, args.concurrency)
+    gateway = Gateway(pool, output, args.authorizer)
     stack.callback(gateway.close)
     if args.watch:
         reloader = _Reloader(args, output, gateway, store=store, workspace=workspace, layout=layout)
@@ -248,9 +255,16 @@ class _Reloader:
                 self.output.warn(f"the rebuild failed, still serving the previous code: {error}")
                 shutil.rmtree(build, ignore_errors=True)
                 return
-            config = function_config(self.args, layout, self.store)
+            try:
+                pool = start_pool(
+                    self.args, function_config(self.args, layout, self.store), self.output, self.args.concurrency
+                )
+            except ServeError as error:
+                self.output.warn(f"the new code does not start, still serving the previous code: {error}")
+                shutil.rmtree(build, ignore_errors=True)
+                return
             old_pool, old_layout = self.gateway.pool, self.layout
-            self.gateway.pool, self.layout = Pool(config, self.args.concurrency, self.output), layout
+            self.gateway.pool, self.layout = pool, layout
         elapsed = time.perf_counter() - started
         self.output.say(f"Reloaded in {elapsed:.2f} s: new requests run the new code in fresh environments")
         threading.Thread(target=self._retire, args=(old_pool, old_layout), name="retire", daemon=True).start()
@@ -278,6 +292,19 @@ class Store:
     endpoint: str | None
     embedded: bool = False
     created: bool = False
+
+
+def start_pool(args: argparse.Namespace, config: FunctionConfig, output: Output, concurrency: int) -> Pool:
+    """The function's environments; with --snap-start, restored from a snapshot taken first."""
+    if not args.snap_start:
+        return Pool(config, concurrency, output)
+    snapshot = Snapshot(config, output, config.task_root.parent.parent)
+    try:
+        seconds = snapshot.wait_ready(config.init_timeout)
+    except SnapshotError as error:
+        raise ServeError(str(error)) from None
+    output.warn(f"SnapStart: snapshot taken after {seconds * 1000:.0f} ms of init and before-snapshot hooks")
+    return Pool(config, concurrency, output, snapshot)
 
 
 def prepare_store(args: argparse.Namespace, moto: dynamodb.MotoProcess | None) -> Store:

@@ -70,8 +70,10 @@ def _outcome_fields(outcome: Outcome) -> dict[str, Any]:
         "environment": outcome.environment,
         "coldStart": outcome.cold,
     }
+    if outcome.restored:
+        fields["restored"] = True
     if outcome.init_ms is not None:
-        fields["initDurationMs"] = outcome.init_ms
+        fields["restoreDurationMs" if outcome.restored else "initDurationMs"] = outcome.init_ms
     return fields
 
 

@@ -27,10 +27,10 @@ from .cli import (
     finish_function_options,
     function_config,
     prepare_store,
+    start_pool,
     unpack_zips,
 )
 from .logs import Output
-from .pool import Pool
 
 
 def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
@@ -87,7 +87,7 @@ def _invoke(args: argparse.Namespace, output: Output, stack: contextlib.ExitStac
     workspace = Path(tempfile.mkdtemp(prefix="lambda-invoke-"))
     stack.callback(shutil.rmtree, workspace, ignore_errors=True)
     layout = unpack_zips(*build_zips(args, workspace, output), workspace / "build")
-    pool = Pool(function_config(args, layout, prepare_store(args, moto)), 1, output)
+    pool = start_pool(args, function_config(args, layout, prepare_store(args, moto)), output, 1)
     stack.callback(pool.close)
     outcome = pool.invoke(args.payload, events.new_trace_id(time.time()))
     init = f", init {outcome.init_ms} ms" if outcome.init_ms is not None else ""

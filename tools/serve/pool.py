@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 from .logs import Output
 from .runtime_api import Invocation, RuntimeApi
@@ -50,7 +50,8 @@ class Outcome:
     cold: bool
     result: bytes | None
     error: str | None
-    init_ms: float | None = None
+    init_ms: float | None = None  # a cold start's init, or a restored environment's restore and after-restore hooks
+    restored: bool = False  # the environment came from a SnapStart snapshot
 
 
 class ThrottledError(Exception):
@@ -61,11 +62,52 @@ class PoolClosedError(Exception):
     pass
 
 
+class Process(Protocol):
+    """An environment's process: a child serve started, or one restored from a snapshot (see snapshot.py)."""
+
+    pid: int
+
+    def output(self) -> IO[bytes] | None:
+        """Its standard output and error, together (may wait until the process opens its end)."""
+
+    def wait(self) -> int | None:
+        """Wait for it to end; its exit status when known."""
+
+
+class Snapshot(Protocol):
+    """Where SnapStart environments come from (see snapshot.py)."""
+
+    def restore(self, runtime_api: str, name: str) -> Process: ...
+
+    def close(self) -> None: ...
+
+
+class _Child:
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self.process = process
+        self.pid = process.pid
+
+    def output(self) -> IO[bytes] | None:
+        return self.process.stdout
+
+    def wait(self) -> int | None:
+        return self.process.wait()
+
+
 class Environment:
     """One execution environment: an `awslambdaric` process and the Runtime API it polls."""
 
-    def __init__(self, number: int, config: FunctionConfig, output: Output, on_exit: ExitCallback) -> None:
+    def __init__(
+        self,
+        number: int,
+        config: FunctionConfig,
+        output: Output,
+        on_exit: ExitCallback,
+        restore: Callable[[str, str], Process] | None = None,
+    ) -> None:
+        """`restore(runtime_api, name)` makes the process from a snapshot instead of starting one (SnapStart)."""
         self.name = f"env-{number}"
+        self.restored = restore is not None
         self._config = config
         self._output = output
         self._on_exit = on_exit
@@ -80,17 +122,22 @@ class Environment:
         environment["AWS_LAMBDA_RUNTIME_API"] = self.runtime.address
         environment["AWS_LAMBDA_LOG_STREAM_NAME"] = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}"
         try:
-            self.process = subprocess.Popen(
-                [str(config.runtime_python), "-m", "awslambdaric", config.handler],
-                cwd=config.task_root,
-                env=environment,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                # A session of its own: the terminal's Ctrl-C reaches serve only, and a kill reaches the
-                # environment together with anything the function started.
-                start_new_session=True,
-            )
+            if restore is not None:
+                self.process: Process = restore(self.runtime.address, self.name)
+            else:
+                self.process = _Child(
+                    subprocess.Popen(
+                        [str(config.runtime_python), "-m", "awslambdaric", config.handler],
+                        cwd=config.task_root,
+                        env=environment,
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.STDOUT,
+                        # A session of its own: the terminal's Ctrl-C reaches serve only, and a kill reaches the
+                        # environment together with anything the function started.
+                        start_new_session=True,
+                    )
+                )
         except OSError:
             self.runtime.close()
             raise
@@ -140,9 +187,8 @@ class Environment:
         self._signal(signal.SIGTERM)
 
     def finish_stop(self, deadline: float) -> None:
-        try:
-            self.process.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
+        self._watcher.join(timeout=max(0.0, deadline - time.monotonic()))
+        if self._watcher.is_alive():
             self._signal(signal.SIGKILL)
         self._watcher.join(timeout=5)
         self._pump.join(timeout=5)
@@ -158,6 +204,10 @@ class Environment:
         init_error = self.runtime.init_error
         if init_error:
             reason = f"init failed: {init_error}"
+        elif self.runtime.restore_error:
+            reason = f"restore failed: {self.runtime.restore_error}"
+        elif code is None:
+            reason = "Runtime exited"
         elif code < 0:
             reason = f"Runtime exited with signal: {signal.Signals(-code).name}"
         else:
@@ -171,7 +221,7 @@ class Environment:
         self._on_exit(self, reason)
 
     def _copy_output(self) -> None:
-        stream: IO[bytes] | None = self.process.stdout
+        stream = self.process.output()
         if stream is None:
             return
         with stream:
@@ -185,8 +235,16 @@ class Environment:
 class Pool:
     """The function's environments: idle ones are reused most recent first, new ones start up to `concurrency`."""
 
-    def __init__(self, config: FunctionConfig, concurrency: int, output: Output) -> None:
+    def __init__(
+        self,
+        config: FunctionConfig,
+        concurrency: int,
+        output: Output,
+        snapshot: Snapshot | None = None,
+    ) -> None:
+        """With a `snapshot` (SnapStart), new environments are restored from it instead of started cold."""
         self._config = config
+        self._snapshot = snapshot
         self._concurrency = concurrency
         self._output = output
         self._condition = threading.Condition()
@@ -215,6 +273,7 @@ class Pool:
             result=invocation.result,
             error=invocation.error,
             init_ms=None if init_seconds is None else round(init_seconds * 1000, 1),
+            restored=environment.restored,
         )
 
     def close(self) -> None:
@@ -227,6 +286,8 @@ class Pool:
         deadline = time.monotonic() + STOP_GRACE
         for environment in environments:
             environment.finish_stop(deadline)
+        if self._snapshot is not None:
+            self._snapshot.close()
 
     def retire(self, grace: float) -> None:
         """Close once the invocations under way have finished (or `grace` seconds have passed): after a reload."""
@@ -247,7 +308,13 @@ class Pool:
                     if environment.alive:
                         return environment, False
                 if len(self._environments) < self._concurrency:
-                    environment = Environment(next(self._numbers), self._config, self._output, self._exited)
+                    environment = Environment(
+                        next(self._numbers),
+                        self._config,
+                        self._output,
+                        self._exited,
+                        self._snapshot.restore if self._snapshot else None,
+                    )
                     self._environments.add(environment)
                     return environment, True
                 remaining = deadline - time.monotonic()

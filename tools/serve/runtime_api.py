@@ -60,8 +60,9 @@ class RuntimeApi:
         self._events: queue.Queue[Invocation | None] = queue.Queue()
         self._current: Invocation | None = None
         self._lock = threading.Lock()
-        self.ready_at: float | None = None  # perf_counter() of the first /next: init is over
+        self.ready_at: float | None = None  # perf_counter() of the first /next: init (or the restore) is over
         self.init_error: str | None = None
+        self.restore_error: str | None = None  # what a failed after-restore hook reported (SnapStart)
         self._server = _RuntimeServer(("127.0.0.1", 0), _RuntimeHandler, self)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="runtime-api", daemon=True
@@ -116,6 +117,9 @@ class RuntimeApi:
     def post_init_error(self, body: bytes, error_type: str | None) -> None:
         self.init_error = describe_error(body, error_type)
 
+    def post_restore_error(self, body: bytes, error_type: str | None) -> None:
+        self.restore_error = describe_error(body, error_type)
+
     def _take(self, request_id: str) -> Invocation | None:
         with self._lock:
             invocation = self._current
@@ -152,6 +156,10 @@ class _RuntimeHandler(BaseHTTPRequestHandler):
         pass  # the Runtime API is plumbing; serve logs requests at the front
 
     def do_GET(self) -> None:
+        if self.path == f"{_PREFIX}/restore/next":
+            # SnapStart: the environment is restored by the time it asks; its after-restore hooks run next.
+            self._reply(200, {})
+            return
         if self.path != f"{_PREFIX}/invocation/next":
             self._reply(404, {"errorMessage": f"unknown path {self.path}", "errorType": "NotFound"})
             return
@@ -178,6 +186,10 @@ class _RuntimeHandler(BaseHTTPRequestHandler):
         api = self.server.api
         if self.path == f"{_PREFIX}/init/error":
             api.post_init_error(body, error_type)
+            self._reply(202, {"status": "OK"})
+            return
+        if self.path == f"{_PREFIX}/restore/error":
+            api.post_restore_error(body, error_type)
             self._reply(202, {"status": "OK"})
             return
         match = _INVOCATION.match(self.path)
