@@ -21,7 +21,9 @@ MAX_TOKEN_LENGTH = 1024
 # Mixed into the signature, so a signature made for anything else (a session cookie...) never fits a page token.
 _SALT = "users-api/page-token/v1"
 # What itsdangerous writes: URL-safe base64 segments joined by dots (a leading dot marks a compressed payload).
-_TOKEN = re.compile(r"\.?[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+# openapi.json gives it as the parameter's pattern, ending in `(?![\s\S])` as Python's `$` also matches before "\n".
+TOKEN_PATTERN = r"^\.?[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+(?![\s\S])"
+_TOKEN = re.compile(TOKEN_PATTERN)
 
 
 class InvalidTokenError(ValueError):

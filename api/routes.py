@@ -29,6 +29,8 @@ OPENAPI_DOCUMENT = Path(__file__).with_name("openapi.json").read_bytes()
 _JSON_ONLY = {"provide_automatic_options": False, "merge_slashes": False}
 
 
+# Where the layer puts the Lambda request id in the WSGI environ.
+REQUEST_ID_KEY = "aws.request_id"
 # Where the app keeps its users table (see `_set_up`).
 USERS_EXTENSION = "users_api"
 # Time kept back from the invocation's deadline to build and return the answer.
@@ -148,10 +150,11 @@ def email_taken(error: storage.EmailTakenError) -> Response:
 
 @routes.errorhandler(storage.UnavailableError)
 def unavailable(error: storage.UnavailableError) -> Response:
-    logger.warning("answering 503: %s (cause: %r)", error, error.__cause__)
-    return _error(
-        503, "the service is busy or unavailable; retry shortly", None, **{"Retry-After": str(error.retry_after)}
-    )
+    """503 with Retry-After, and the Lambda request id, as the layer's 500s have, to find this log line by."""
+    request_id = str(request.environ.get(REQUEST_ID_KEY, ""))
+    logger.warning("answering 503 to %s %r (request id %s): %s", request.method, request.path, request_id, error)
+    body = {"message": "the service is busy or unavailable; retry shortly", "requestId": request_id}
+    return _json(body, 503, {"Retry-After": str(error.retry_after)})
 
 
 @routes.app_errorhandler(HTTPException)

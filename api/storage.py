@@ -2,6 +2,10 @@
 
 A user item, its listing entry and its address item (layout in table.py) are written, changed and deleted in one
 transaction, so the list always agrees with the users and two users can never hold one address.
+
+Every write carries its request's write token, a random id stored on the items it writes. A write whose answer never
+came (a timeout, then a retry that fails the condition the first try had already met) is read back, and recognised
+by its token as this request's own: the answer says what was stored, never what a failed retry suggests.
 """
 
 from __future__ import annotations
@@ -40,6 +44,14 @@ TABLE_VARIABLE = "USERS_TABLE"
 # Non-key attributes: a user item's and listing entry's write counter, and an address item's holder.
 VERSION = "version"
 HOLDER = "userId"
+# The write token of the request that last wrote a user item and its listing entry (see the module's docstring).
+WRITTEN_BY = "writtenBy"
+# A tombstone, the user item a DELETE leaves until it has answered (see `Users.delete`), holds only its key, the
+# deleting request's write token, when it was deleted, and when a table TTL on EXPIRES_AT may remove it if the
+# request never came back to (epoch seconds; the request itself removes it at once).
+DELETED_AT = "deletedAt"
+EXPIRES_AT = "expiresAt"
+TOMBSTONE_SECONDS = 3600
 # Optimistic writes that lose a race (a concurrent change, a transaction conflict) re-read and retry.
 ATTEMPTS = 8  # jittered backoff up to ~2.5 s in all; the time budget (answer_by) still applies
 RETRY_AFTER_SECONDS = 1
@@ -59,10 +71,13 @@ UNAVAILABLE_CODES = frozenset(
         "ThrottlingError",
     }
 )
+# The table is not there (not created yet, deleted, another region or account): also a 503, naming the table.
+MISSING_TABLE_CODE = "ResourceNotFoundException"
 _CHECK_FAILED = "ConditionalCheckFailed"
-# Conditions: no item has this key yet; the item is the version this write read.
+# Conditions: no item has this key yet; the item is the version this write read; the item is this request's.
 _ABSENT = "attribute_not_exists(#pk)"
 _SAME_VERSION = "#version = :version"
+_OURS = "#writtenBy = :writtenBy"
 # Write errors that mean "someone else changed this first": read again and retry. Transactions report these
 # per item (as cancellation reasons); a whole-request error of this kind is handled the same way.
 LOST_RACE_CODES = frozenset({"ConditionalCheckFailedException", "TransactionConflictException"})
@@ -73,7 +88,8 @@ _RACE_REASONS = frozenset({"None", _CHECK_FAILED, "TransactionConflict"})
 CLIENT_CONFIG = Config(
     connect_timeout=1,
     read_timeout=2,
-    retries={"mode": "standard", "max_attempts": 2},
+    # Two attempts in all ("max_attempts" would count retries alone, making three).
+    retries={"mode": "standard", "total_max_attempts": 2},
     tcp_keepalive=True,
 )
 WORST_CALL_SECONDS = 2 * (1 + 2) + 1  # two attempts of connect + read, and the backoff between them
@@ -100,10 +116,13 @@ class EmailTakenError(Exception):
 
 
 class UnavailableError(Exception):
-    """DynamoDB is throttling, failing or out of reach; the request may succeed if retried later."""
+    """DynamoDB is throttling, failing, out of reach or without its table; the request may succeed if retried later.
+
+    The message is the cause, on one line, for the log; it is never shown to clients.
+    """
 
     def __init__(self, message: str, retry_after: int = RETRY_AFTER_SECONDS) -> None:
-        super().__init__(message)
+        super().__init__(" ".join(message.split()))
         self.retry_after = retry_after
 
 
@@ -132,24 +151,39 @@ class Users:
         self.table_name = table_name
 
     def create(self, name: str, email: str) -> User:
+        # Drawn once per request, so every try writes the same items: a try that finds them already there knows
+        # they are its own, as no other request ever uses this id.
+        write = _write_token()
+        now = _now()
+        user = User(id=str(uuid.uuid4()), name=name, email=email, createdAt=now, updatedAt=now)
+
+        def created() -> User | None:
+            item = self._read_user_item(user["id"])
+            if item is None:
+                return None
+            # Created by this request and changed or deleted since (by a client that listed it in the meantime):
+            # it was still created, and the 201 says so.
+            return user if _is_tombstone(item) else _public(item)
+
         def attempt() -> User:
-            now = _now()
-            user = User(id=str(uuid.uuid4()), name=name, email=email, createdAt=now, updatedAt=now)
             reasons = self._transact(
                 {
-                    "user": {"Put": self._put(_user_item(user, version=1), _ABSENT)},
-                    "listing": {"Put": self._put(_listing_item(user, version=1), _ABSENT)},
+                    "user": {"Put": self._put(_user_item(user, 1, write), _ABSENT)},
+                    "listing": {"Put": self._put(_listing_item(user, 1, write), _ABSENT)},
                     "address": {"Put": self._put(_email_item(email, user["id"]), _ABSENT)},
                 }
             )
             if reasons is None:
                 return user
+            # The user item exists: an earlier try committed (the SDK retried a write whose answer was lost, and the
+            # retry failed the conditions the first try had met), and its address is ours, not taken.
+            if reasons["user"] == _CHECK_FAILED and (stored := created()) is not None:
+                return stored
             if reasons["address"] == _CHECK_FAILED:
                 raise EmailTakenError(email)
-            # An id collision (vanishingly unlikely) or a conflict with a concurrent transaction.
-            raise _LostRaceError
+            raise _LostRaceError  # a conflict with a concurrent transaction
 
-        return self._retrying(attempt)
+        return self._writing(attempt, created)
 
     def get(self, user_id: str) -> User:
         item = self._get_user_item(user_id)
@@ -158,10 +192,20 @@ class Users:
         return _public(item)
 
     def update(self, user_id: str, name: str | None = None, email: str | None = None) -> User:
+        write = _write_token()
+
+        def ours() -> User | None:
+            item = self._get_user_item(user_id)
+            return _public(item) if item is not None and _written_by(item) == write else None
+
         def attempt() -> User:
             item = self._get_user_item(user_id)
             if item is None:
                 raise UserNotFoundError(user_id)
+            if _written_by(item) == write:
+                # An earlier try of this request committed (its answer lost, or its retry failing the version check
+                # the first try had advanced): this is the new state, and writing it again would be a second change.
+                return _public(item)
             if name is None and email is None:
                 return _public(item)
             current = _public(item)
@@ -177,8 +221,8 @@ class Users:
             # The user item and its listing entry carry the same version, so both must be as read.
             expected = {":version": {"N": str(version)}}
             writes = {
-                "user": {"Put": self._put(_user_item(user, version + 1), _SAME_VERSION, expected)},
-                "listing": {"Put": self._put(_listing_item(user, version + 1), _SAME_VERSION, expected)},
+                "user": {"Put": self._put(_user_item(user, version + 1, write), _SAME_VERSION, expected)},
+                "listing": {"Put": self._put(_listing_item(user, version + 1, write), _SAME_VERSION, expected)},
             }
             moves = same_address(user["email"]) != same_address(current["email"])
             if moves:
@@ -187,40 +231,53 @@ class Users:
             reasons = self._transact(writes)
             if reasons is None:
                 return user
-            # The address counts as taken only when the user was still as read; else re-read and decide again.
+            # The address counts as taken only when the user was still as read; else re-read and decide again (the
+            # re-read recognises this request's own write if a lost try of this transaction committed it).
             as_read = reasons["user"] != _CHECK_FAILED and reasons["listing"] != _CHECK_FAILED
             if moves and as_read and reasons["new address"] == _CHECK_FAILED:
                 raise EmailTakenError(user["email"])
             raise _LostRaceError
 
-        return self._retrying(attempt)
+        return self._writing(attempt, ours)
 
     def delete(self, user_id: str) -> None:
-        def attempt() -> None:
-            item = self._get_user_item(user_id)
-            if item is None:
+        """Delete in two steps, so that a delete whose answer was lost is told from one that lost to another.
+
+        A delete leaves no trace of who made it, and two deletes of one version are the same request to DynamoDB:
+        after a lost answer, "gone" cannot say whether this request deleted the user or a concurrent DELETE did
+        (which must then be the one answering 204, this one 404). So the transaction that deletes the listing entry
+        and frees the address replaces the user item with a tombstone carrying this request's write token, which
+        every read takes for "no such user"; once the outcome is known, the request removes its own tombstone
+        (conditioned on its token). A tombstone left behind by a request that never came back (the function
+        stopped between the two steps) stays invisible to the API; a table TTL on EXPIRES_AT removes it.
+        """
+        write = _write_token()
+
+        def ours() -> bool | None:
+            item = self._read_user_item(user_id)
+            return True if item is not None and _is_tombstone(item) and _written_by(item) == write else None
+
+        def attempt() -> bool:
+            item = self._read_user_item(user_id)
+            if item is not None and _is_tombstone(item) and _written_by(item) == write:
+                return True  # an earlier try of this request committed
+            if item is None or _is_tombstone(item):
                 raise UserNotFoundError(user_id)
             user = _public(item)
             reasons = self._transact(
                 {
-                    "user": {
-                        "Delete": {
-                            "TableName": self.table_name,
-                            "Key": user_key(user_id),
-                            "ConditionExpression": _SAME_VERSION,
-                            "ExpressionAttributeNames": {"#version": VERSION},
-                            "ExpressionAttributeValues": {":version": item[VERSION]},
-                        }
-                    },
-                    # Guarded by the user item's condition: both go, or neither does.
+                    "user": {"Put": self._put(_tombstone(user_id, write), _SAME_VERSION, {":version": item[VERSION]})},
+                    # Guarded by the user item's condition: all go, or none does.
                     "listing": {"Delete": {"TableName": self.table_name, "Key": _listing_key(user)}},
                     "address": {"Delete": self._delete_email(user["email"], user_id)},
                 }
             )
             if reasons is not None:
-                raise _LostRaceError
+                raise _LostRaceError  # the re-read tells a concurrent change from this request's own lost try
+            return True
 
-        self._retrying(attempt)
+        self._writing(attempt, ours)
+        self._remove_tombstone(user_id, write)
 
     def page(self, limit: int, token: str | None = None) -> tuple[list[User], str | None]:
         """One page of users in creation order, and the token of the next page (None on the last).
@@ -260,11 +317,35 @@ class Users:
         return listing_position_key(values[0])
 
     def _get_user_item(self, user_id: str) -> Item | None:
+        """The user's item, or None if there is no such user (a tombstone is none)."""
+        item = self._read_user_item(user_id)
+        return None if item is None or _is_tombstone(item) else item
+
+    def _read_user_item(self, user_id: str) -> Item | None:
+        """Whatever is stored under the user's key: its item, a tombstone, or None."""
         if not storable_id(user_id):
             return None  # DynamoDB could never have stored it
         response = self._call("get_item", TableName=self.table_name, Key=user_key(user_id), ConsistentRead=True)
         item: Item | None = response.get("Item")
         return item
+
+    def _remove_tombstone(self, user_id: str, write: str) -> None:
+        """Remove this request's tombstone; if that fails, it stays, invisible (see `delete`), and the user is gone."""
+        try:
+            self._call(
+                "delete_item",
+                TableName=self.table_name,
+                Key=user_key(user_id),
+                ConditionExpression=_OURS,
+                ExpressionAttributeNames={"#writtenBy": WRITTEN_BY},
+                ExpressionAttributeValues={":writtenBy": {"S": write}},
+            )
+        except UnavailableError as error:
+            logger.warning("the deleted user %r keeps its tombstone for now: %s", user_id, error)
+        except ClientError as error:
+            # The SDK's retry of a removal whose answer was lost: the first try removed it.
+            if not lost_race(error):
+                raise
 
     def _put(self, item: Item, condition: str, values: dict[str, Any] | None = None) -> dict[str, Any]:
         names = {"#pk": PARTITION_KEY, "#version": VERSION}
@@ -293,6 +374,10 @@ class Users:
         """Run a transaction of named items: None when it committed, else each item's cancellation reason code.
 
         DynamoDB gives the reasons in the items' order; naming them lets callers ask what happened to which item.
+        The SDK gives the call a ClientRequestToken, the same for its own retry of it: DynamoDB (and serve's
+        embedded one) then answers a retry of a committed transaction with success instead of applying it again,
+        for 10 minutes. Callers must not count on it: the token is the SDK's, not the request's, and a retry that
+        arrives as a new call has a new one.
         """
         try:
             self._call("transact_write_items", TransactItems=list(items.values()))
@@ -325,20 +410,45 @@ class Users:
         try:
             response: dict[str, Any] = getattr(self.client, operation)(**params)
         except (ClientError, BotoConnectionError, HTTPClientError) as error:
+            if isinstance(error, ClientError) and _code(error) == MISSING_TABLE_CODE:
+                raise UnavailableError(
+                    f"the DynamoDB table {self.table_name!r} does not exist ({MISSING_TABLE_CODE} from {operation})"
+                ) from error
             if is_unavailable(error):
                 raise UnavailableError(f"DynamoDB {operation}: {error}") from error
             raise
         return response
 
-    def _retrying[T](self, attempt: Callable[[], T]) -> T:
-        for tries in range(1, ATTEMPTS + 1):
+    def _writing[T](self, attempt: Callable[[], T], committed: Callable[[], T | None]) -> T:
+        """Run a write's `attempt` until it does not lose a race, and make sure no 503 hides a committed write.
+
+        `committed` reads the table and gives the write's result if this request's write is stored (found by its
+        write token), else None. A 503 is only answered once that read has not found it: a try that timed out or
+        was cut off may well have committed, and the client told "unavailable" would then repeat a change already
+        made (and find its own address "taken", its own user "not found").
+        """
+        try:
+            for tries in range(1, ATTEMPTS + 1):
+                try:
+                    return attempt()
+                except _LostRaceError:
+                    if tries < ATTEMPTS:
+                        # Jitter, so writers that collided do not collide again in lockstep.
+                        time.sleep(random.uniform(0, 0.01 * 2**tries))
+            # The last try's own retry may have failed the condition its first send had met.
+            raise UnavailableError(f"the write lost {ATTEMPTS} races in a row with concurrent changes")
+        except UnavailableError:
             try:
-                return attempt()
-            except _LostRaceError:
-                if tries < ATTEMPTS:
-                    # Jitter, so writers that collided do not collide again in lockstep.
-                    time.sleep(random.uniform(0, 0.01 * 2**tries))
-        raise UnavailableError(f"the write lost {ATTEMPTS} races in a row with concurrent changes")
+                stored = committed()
+            except UnavailableError:
+                stored = None  # no telling; the 503 stands, with its first cause
+            if stored is None:
+                raise
+            return stored
+
+
+def _write_token() -> str:
+    return uuid.uuid4().hex
 
 
 def _now() -> str:
@@ -350,9 +460,10 @@ def _listing_key(user: User) -> Item:
     return listing_key(user["createdAt"], user["id"])
 
 
-def _fields(user: User, version: int) -> Item:
+def _fields(user: User, version: int, write: str) -> Item:
     return {
         VERSION: {"N": str(version)},
+        WRITTEN_BY: {"S": write},
         "id": {"S": user["id"]},
         "name": {"S": user["name"]},
         "email": {"S": user["email"]},
@@ -361,17 +472,33 @@ def _fields(user: User, version: int) -> Item:
     }
 
 
-def _user_item(user: User, version: int) -> Item:
-    return user_key(user["id"]) | _fields(user, version)
+def _user_item(user: User, version: int, write: str) -> Item:
+    return user_key(user["id"]) | _fields(user, version, write)
 
 
-def _listing_item(user: User, version: int) -> Item:
+def _listing_item(user: User, version: int, write: str) -> Item:
     """A full copy of the user, so a page is one Query and no further reads."""
-    return _listing_key(user) | _fields(user, version)
+    return _listing_key(user) | _fields(user, version, write)
 
 
 def _email_item(email: str, user_id: str) -> Item:
     return address_key(email) | {HOLDER: {"S": user_id}}
+
+
+def _tombstone(user_id: str, write: str) -> Item:
+    return user_key(user_id) | {
+        WRITTEN_BY: {"S": write},
+        DELETED_AT: {"S": _now()},
+        EXPIRES_AT: {"N": str(int(time.time()) + TOMBSTONE_SECONDS)},
+    }
+
+
+def _is_tombstone(item: Item) -> bool:
+    return DELETED_AT in item
+
+
+def _written_by(item: Item) -> str | None:
+    return item.get(WRITTEN_BY, {}).get("S")
 
 
 def _public(item: Item) -> User:

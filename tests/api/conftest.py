@@ -23,6 +23,7 @@ from lambda_wsgi import Adapter
 from lambda_wsgi.app_loader import app_for_blueprint
 from tests.api.contract import Contract
 from tests.api.events import JSON, http_event
+from tests.api.faults import Faults
 from tests.conftest import ROOT, lambda_context
 from tools.moto_server import MotoServer
 
@@ -37,6 +38,7 @@ class Reply:
     headers: dict[str, str]  # lowercase names
     body: str
     result: dict[str, Any]
+    request_id: str  # the Lambda request id the handler was invoked with
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -63,7 +65,8 @@ class Api:
         if json_body is not None:
             body = json.dumps(json_body)
         event = http_event(method, path, query=query, body=body, content_type=content_type, headers=headers)
-        result = self.handler(event, lambda_context())
+        context = lambda_context()
+        result = self.handler(event, context)
         assert set(result) == {"statusCode", "headers", "cookies", "body", "isBase64Encoded"}
         assert not result["isBase64Encoded"], "a JSON API answers text"
         reply = Reply(
@@ -71,6 +74,7 @@ class Api:
             headers={name.lower(): value for name, value in result["headers"].items()},
             body=result["body"],
             result=result,
+            request_id=context.aws_request_id,
         )
         self.contract.check(method.upper(), path, reply.status, reply.headers, reply.body)
         return reply
@@ -183,3 +187,16 @@ def api(moto: MotoServer, dynamodb: Any, handler: Adapter, contract: Contract) -
     """The handler in front of an empty users table."""
     fresh_table(moto, dynamodb)
     return Api(handler, contract)
+
+
+def point_storage_at(monkeypatch: pytest.MonkeyPatch, handler: Adapter, endpoint: str) -> Any:
+    """Serve the handler's app from a table behind a client pointed at `endpoint`, for this test only."""
+    users = users_table(endpoint)
+    monkeypatch.setitem(handler.app.extensions, routes.USERS_EXTENSION, users)  # type: ignore[attr-defined]
+    return users.client
+
+
+@pytest.fixture
+def faults(api: Api, moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Faults:
+    """The API's table behind a client of its own (for this test), whose calls meet the faults queued on it."""
+    return Faults(point_storage_at(monkeypatch, api.handler, moto.endpoint))

@@ -50,3 +50,11 @@ def assert_table_agrees(dynamodb: Any) -> dict[str, dict[str, Any]]:
 def address_holders(dynamodb: Any) -> dict[str, str]:
     """Check the table agrees with itself; each held (case-folded) address → the id of the user holding it."""
     return {user["email"]["S"].casefold(): user_id for user_id, user in assert_table_agrees(dynamodb).items()}
+
+
+def stored_users(dynamodb: Any) -> dict[str, dict[str, str]]:
+    """Check the table agrees with itself; each stored user as the API shows it, by id."""
+    return {
+        user_id: {name: user[name]["S"] for name in PUBLIC_FIELDS}
+        for user_id, user in assert_table_agrees(dynamodb).items()
+    }

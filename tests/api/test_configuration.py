@@ -145,7 +145,12 @@ def test_a_fresh_function_pointed_at_nothing_answers_503(api: Api, moto: MotoSer
     served = run_function(function_env(moto.endpoint))
     assert served["statusCode"] == 200
     assert [user["name"] for user in json.loads(served["body"])["items"]] == ["Ada"]
-    cut_off = run_function(function_env(f"http://127.0.0.1:{closed_port()}"))
+    event = http_event("GET", "/users")
+    cut_off = run_function(function_env(f"http://127.0.0.1:{closed_port()}"), event)
     assert cut_off["statusCode"] == 503
     assert cut_off["headers"]["Retry-After"] == "1"
-    assert json.loads(cut_off["body"]) == {"message": "the service is busy or unavailable; retry shortly"}
+    assert json.loads(cut_off["body"]) == {
+        "message": "the service is busy or unavailable; retry shortly",
+        # Invoked without a context object: the request id is API Gateway's.
+        "requestId": event["requestContext"]["requestId"],
+    }

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate as validate_spec
 
-from tests.api.conftest import Api
+from tests.api.conftest import Api, point_storage_at
 from tests.api.contract import DOCUMENT_PATH, Contract
-from tests.api.test_unavailable import closed_port, point_storage_at
+from tests.api.test_unavailable import closed_port
 
 
 def test_the_document_is_valid_openapi_3_1() -> None:
@@ -37,10 +37,46 @@ def test_the_document_states_the_rules_validation_enforces(api_modules: dict[str
     limit = document["components"]["parameters"]["Limit"]["schema"]
     assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, validation.MAX_LIMIT, validation.DEFAULT_LIMIT)
     assert str(validation.MAX_BODY_BYTES) in document["components"]["responses"]["PayloadTooLarge"]["description"]
-    assert (
-        document["components"]["parameters"]["NextToken"]["schema"]["maxLength"]
-        == api_modules["page_token"].MAX_TOKEN_LENGTH
-    )
+    next_token = document["components"]["parameters"]["NextToken"]["schema"]
+    assert next_token["maxLength"] == api_modules["page_token"].MAX_TOKEN_LENGTH
+    assert next_token["pattern"] == api_modules["page_token"].TOKEN_PATTERN
+
+
+def test_issued_page_tokens_are_what_the_document_describes(api: Api, contract: Contract) -> None:
+    """The document admits only strings shaped like the tokens the API signs, never any string of 1-1024 chars."""
+    for n in range(3):
+        api.create(f"Paged {n}", f"paged{n}@example.com")
+    token = api.get("/users", "limit=1").json()["nextToken"]
+    schema = "/components/parameters/NextToken/schema"
+    assert contract.is_valid(token, schema)
+    for made_up in ("x", "not a token", "a" * 60, token + "\n", token + "=", " " + token, "é.é"):
+        assert not contract.is_valid(made_up, schema), made_up
+
+
+def test_every_link_names_an_operation_and_its_parameters() -> None:
+    document = json.loads(DOCUMENT_PATH.read_text())
+    parameters = document["components"]["parameters"]
+    operations = {}
+    for item in document["paths"].values():
+        shared = item.get("parameters", [])
+        for method, operation in item.items():
+            if method != "parameters":
+                declared = [*shared, *operation.get("parameters", [])]
+                names = {
+                    parameters[p["$ref"].rsplit("/", 1)[-1]]["name"] if "$ref" in p else p["name"] for p in declared
+                }
+                operations[operation["operationId"]] = names
+    links = [
+        link
+        for item in document["paths"].values()
+        for method, operation in item.items()
+        if method != "parameters"
+        for response in operation["responses"].values()
+        for link in response.get("links", {}).values()
+    ]
+    assert links
+    for link in links:
+        assert set(link["parameters"]) <= operations[link["operationId"]], link
 
 
 def test_every_documented_response_happens_and_conforms(

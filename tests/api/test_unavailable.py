@@ -17,7 +17,6 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-import routes
 from awslambdaric.lambda_context import LambdaContext
 from botocore.exceptions import (
     ClientError,
@@ -27,9 +26,9 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from lambda_wsgi import Adapter
-from tests.api.conftest import Api, Reply, users_table
+from tests.api.conftest import TABLE_NAME, Api, Reply, point_storage_at
 from tests.api.events import http_event
+from tests.api.faults import Fault, Faults, error, refused, timed_out
 from tools.moto_server import MotoServer
 
 
@@ -38,13 +37,6 @@ def closed_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     return port
-
-
-def point_storage_at(monkeypatch: pytest.MonkeyPatch, handler: Adapter, endpoint: str) -> Any:
-    """Serve the handler's app from a table behind a client pointed at `endpoint`, for this test only."""
-    users = users_table(endpoint)
-    monkeypatch.setitem(handler.app.extensions, routes.USERS_EXTENSION, users)  # type: ignore[attr-defined]
-    return users.client
 
 
 def every_operation(api: Api, user_id: str) -> list[Reply]:
@@ -67,7 +59,22 @@ def assert_unavailable(replies: list[Reply]) -> None:
         assert reply.status == 503, reply.body
         assert reply.headers["content-type"] == "application/json"
         assert reply.headers["retry-after"] == "1"
-        assert reply.json() == {"message": "the service is busy or unavailable; retry shortly"}
+        assert reply.json() == {
+            "message": "the service is busy or unavailable; retry shortly",
+            "requestId": reply.request_id,
+        }
+
+
+def assert_logged_once_each(caplog: pytest.LogCaptureFixture, replies: list[Reply], cause: str) -> None:
+    """Each 503 has one log line, found by its request id, that names the cause; no traceback anywhere."""
+    lines = [record.getMessage() for record in caplog.records if record.name == "routes"]
+    for reply in replies:
+        mine = [line for line in lines if reply.request_id in line]
+        assert len(mine) == 1, mine
+        assert mine[0].startswith("answering 503 to ")
+        assert cause in mine[0]
+        assert "\n" not in mine[0]
+    assert "Traceback" not in caplog.text
 
 
 def test_a_closed_port_is_503_with_retry_after(
@@ -75,9 +82,42 @@ def test_a_closed_port_is_503_with_retry_after(
 ) -> None:
     user = api.create("Ada", "ada@example.com")
     point_storage_at(monkeypatch, api.handler, f"http://127.0.0.1:{closed_port()}")
-    assert_unavailable(every_operation(api, user["id"]))
-    assert "answering 503" in caplog.text
-    assert "Traceback" not in caplog.text
+    replies = every_operation(api, user["id"])
+    assert_unavailable(replies)
+    assert_logged_once_each(caplog, replies, "Could not connect to the endpoint URL")
+
+
+def test_a_missing_table_is_503_naming_the_table(api: Api, dynamodb: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """DynamoDB answers, but the table is not there (not created yet, deleted, another region): not a 500."""
+    user = api.create("Ada", "ada@example.com")
+    dynamodb.delete_table(TableName=TABLE_NAME)
+    replies = every_operation(api, user["id"])
+    assert_unavailable(replies)
+    assert_logged_once_each(caplog, replies, f"the DynamoDB table '{TABLE_NAME}' does not exist")
+
+
+@pytest.mark.parametrize(
+    ("fault", "cause"),
+    [
+        (error("ThrottlingException", message="Rate of requests exceeds the allowed throughput."), "Throttling"),
+        (error("ProvisionedThroughputExceededException"), "ProvisionedThroughputExceeded"),
+        (error("InternalServerError", 500), "InternalServerError"),
+        (timed_out, "Read timeout on endpoint URL"),
+        (refused, "Could not connect to the endpoint URL"),
+    ],
+    ids=["throttled", "over capacity", "server error", "timeout", "refused"],
+)
+def test_every_failure_of_dynamodb_is_503(
+    api: Api, faults: Faults, caplog: pytest.LogCaptureFixture, fault: Fault, cause: str
+) -> None:
+    user = api.create("Ada", "ada@example.com")
+    before = api.get("/users").json()
+    faults.always(fault)
+    replies = every_operation(api, user["id"])
+    assert_unavailable(replies)
+    assert_logged_once_each(caplog, replies, cause)
+    faults.always(None)
+    assert api.get("/users").json() == before  # nothing changed
 
 
 def test_a_database_that_goes_away_is_503(
@@ -203,7 +243,10 @@ def test_a_hanging_database_is_503_before_the_invocation_times_out(
     event = http_event("GET", "/users/some-id")
     result, elapsed = against_a_hanging_database(api, api_modules, monkeypatch, event, seconds_left=9)
     assert result["statusCode"] == 503
-    assert json.loads(result["body"]) == {"message": "the service is busy or unavailable; retry shortly"}
+    assert json.loads(result["body"]) == {
+        "message": "the service is busy or unavailable; retry shortly",
+        "requestId": "hang-check",
+    }
     assert 3 < elapsed < 8.5  # it did wait for DynamoDB, and answered before the 9 s deadline
 
 
