@@ -88,10 +88,24 @@ def _response(outcome: Outcome, fields: dict[str, Any]) -> OutgoingResponse:
         return events.error_response(500, "Internal Server Error")
 
 
+# A client that sends nothing for this long, mid-request, gets 408; an idle kept-alive connection is closed.
+CLIENT_TIMEOUT = 5.0
+# Connections served at once, each on a thread; more are answered 503 at once rather than given a thread.
+MAX_CONNECTIONS = 64
+
+
 class FrontServer(LocalServer):
-    def __init__(self, address: tuple[str, int], gateway: Callable[[], Gateway | None]) -> None:
-        super().__init__(address, FrontHandler)
+    def __init__(
+        self,
+        address: tuple[str, int],
+        gateway: Callable[[], Gateway | None],
+        *,
+        client_timeout: float = CLIENT_TIMEOUT,
+        max_connections: int = MAX_CONNECTIONS,
+    ) -> None:
+        super().__init__(address, FrontHandler, max_connections=max_connections)
         self.gateway = gateway
+        self.client_timeout = client_timeout
 
     @property
     def port(self) -> int:
@@ -101,6 +115,40 @@ class FrontServer(LocalServer):
 class FrontHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: FrontServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.client_timeout)  # every read and write on this connection
+
+    def handle_one_request(self) -> None:
+        """The stdlib's, except that a client stalling mid-request gets 408 rather than a silent close."""
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+        except (TimeoutError, ConnectionError):  # an idle kept-alive connection: nothing asked, nothing to answer
+            self.close_connection = True
+            return
+        if not self.raw_requestline:
+            self.close_connection = True
+            return
+        try:
+            if len(self.raw_requestline) > 65536:
+                self.send_error(414, "Request-URI Too Long")
+            elif self.parse_request():  # answers malformed requests itself, through send_error
+                getattr(self, "do_" + self.command)()
+        except TimeoutError:
+            self._refuse(408, "Request Timeout")
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # Whatever the request line was, the answer is HTTP/1.1 with a status line (never an HTTP/0.9 page).
+        self.request_version = self.protocol_version
+        self._refuse(code, message or self.responses.get(code, ("Error",))[0])
+
+    def _refuse(self, status: int, message: str) -> None:
+        try:
+            response = events.error_response(status, message)
+            send(self, status, response.headers, response.body, close=True)
+        except OSError:
+            self.close_connection = True
 
     def __getattr__(self, name: str) -> Any:
         # Any method reaches the function, as on a `$default` route: do_GET, do_PROPFIND, ...

@@ -5,14 +5,22 @@ The stdlib's request handler parses the head only; bodies are read here, with a 
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sys
+import threading
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BufferedIOBase
 from typing import Any
 
 _MAX_LINE = 65_536
+_BUSY_BODY = b'{"message": "Service Unavailable"}'
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+    + f"Content-Length: {len(_BUSY_BODY)}\r\nConnection: close\r\n\r\n".encode()
+    + _BUSY_BODY
+)
 
 
 class BodyTooLargeError(Exception):
@@ -24,11 +32,36 @@ class BadBodyError(Exception):
 
 
 class LocalServer(ThreadingHTTPServer):
-    """A threaded HTTP server whose handler threads never hold up the process's exit."""
+    """A threaded HTTP server with at most `max_connections` handler threads, none holding up the process's exit."""
 
     daemon_threads = True
     # Many clients connect at once under load; the default backlog of 5 would make them wait or retry.
     request_queue_size = 128
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], *, max_connections: int = 64
+    ) -> None:
+        super().__init__(address, handler)
+        self._slots = threading.BoundedSemaphore(max_connections)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            # Every thread is taken: answer at once, on this thread, instead of starting one more.
+            with contextlib.suppress(OSError):
+                request.sendall(_BUSY)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
     def get_request(self) -> tuple[socket.socket, Any]:
         connection, address = super().get_request()

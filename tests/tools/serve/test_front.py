@@ -8,6 +8,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +19,7 @@ import pytest
 
 from tests.tools.conftest import Zips, serving
 from tests.tools.serve.serving import RUNTIME_PYTHON, Serve
+from tools.serve.front import FrontServer
 
 pytestmark = pytest.mark.slow
 
@@ -213,3 +216,86 @@ def test_the_runtime_venv_has_no_flask() -> None:
     )
     assert completed.returncode != 0
     assert "No module named 'flask'" in completed.stderr
+
+
+# Slow and broken clients: answered by the front itself, within bounds.
+
+
+def started_front(client_timeout: float, max_connections: int = 64) -> FrontServer:
+    """A front with no function behind it: every request it lets through is answered 503 without Retry-After."""
+    server = FrontServer(("127.0.0.1", 0), lambda: None, client_timeout=client_timeout, max_connections=max_connections)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return server
+
+
+@pytest.fixture
+def front() -> Iterator[FrontServer]:
+    server = started_front(client_timeout=0.5)
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def exchange(server: FrontServer, data: bytes, wait: float = 5.0) -> bytes:
+    """Send `data`, then read until the front closes the connection."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=wait) as connection:
+        connection.sendall(data)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+        return received
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        b"GET /event HTTP/1.1\r\nHost: x\r\n",  # headers that never end
+        b"POST /event HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc",  # a body that stops short
+        b"POST /event HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",  # a chunk that stops short
+    ],
+)
+def test_a_request_that_stalls_gets_408(front: FrontServer, sent: bytes) -> None:
+    answer = exchange(front, sent)
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), answer
+    assert answer.endswith(b'{"message": "Request Timeout"}')
+
+
+def test_an_idle_connection_is_closed_without_an_answer(front: FrontServer) -> None:
+    assert exchange(front, b"") == b""
+
+
+@pytest.mark.parametrize(
+    "line", [b"GARBAGE\r\n\r\n", b"GET\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n", b"\x16\x03\x01\r\n\r\n"]
+)
+def test_a_malformed_request_line_gets_a_json_400_with_a_status_line(front: FrontServer, line: bytes) -> None:
+    answer = exchange(front, line)
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert re.fullmatch(rb"HTTP/1\.1 (400|505) .+", status_line), answer
+    assert json.loads(rest.partition(b"\r\n\r\n")[2])["message"]
+
+
+def test_connections_past_the_bound_are_refused_at_once() -> None:
+    """Two idle connections take both threads; a third gets 503 at once, not a thread of its own."""
+    front = started_front(client_timeout=30, max_connections=2)
+    request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+    try:
+        held = [socket.create_connection(("127.0.0.1", front.port)) for _ in range(2)]
+        for connection in held:  # each on its thread once it has answered one request
+            connection.sendall(request)
+            assert connection.recv(65536).startswith(b"HTTP/1.1 503")
+        answer = exchange(front, request, wait=10)  # long before the held connections' 30 s run out
+        assert answer.startswith(b"HTTP/1.1 503 Service Unavailable\r\n"), answer
+        assert b"Retry-After: 1" in answer
+        for connection in held:
+            connection.close()
+        # Their threads end and give their slots back: the front takes connections again.
+        for _ in range(100):
+            answer = exchange(front, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", wait=10)
+            if b"Retry-After" not in answer:
+                break
+            time.sleep(0.05)
+        assert answer.startswith(b"HTTP/1.1 503"), answer
+        assert b"Retry-After" not in answer, answer
+    finally:
+        front.shutdown()
+        front.server_close()
