@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +83,22 @@ def _set_up(state: BlueprintSetupState) -> None:
     """
     # Runs before the routes below are added to the app's URL map, which must know the converter first.
     state.app.url_map.converters["user_id"] = UserIdConverter
-    state.app.extensions[USERS_EXTENSION] = state.options.get("users") or storage.from_environment()
+    users = state.app.extensions[USERS_EXTENSION] = state.options.get("users") or storage.from_environment()
+    _disconnect_before_snapshots(users)
+
+
+def _disconnect_before_snapshots(users: storage.Users) -> None:
+    """Under SnapStart, close DynamoDB connections before the snapshot: after a restore they would be dead.
+
+    The client opens new ones at its next call. `snapshot_restore_py` is Lambda's; elsewhere there is no snapshot.
+    """
+    if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") != "snap-start":
+        return
+    try:
+        from snapshot_restore_py import register_before_snapshot
+    except ImportError:
+        return
+    register_before_snapshot(users.disconnect)
 
 
 @routes.get("/users/<user_id:user_id>", **_JSON_ONLY)

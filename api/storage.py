@@ -150,6 +150,10 @@ class Users:
         self.tokens = tokens
         self.table_name = table_name
 
+    def disconnect(self) -> None:
+        """Close the client's open connections; its next call opens new ones."""
+        self.client.close()
+
     def create(self, name: str, email: str) -> User:
         # Drawn once per request, so every try writes the same items: a try that finds them already there knows
         # they are its own, as no other request ever uses this id.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import random
+import time
 
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -21,14 +23,19 @@ def seen() -> None:
 
 @routes.get("/draw")
 def draw() -> ResponseReturnValue:
-    return jsonify(draw=random.random(), ran=ran)
+    time.sleep(float(request.args.get("hold", "0")))  # keeps this environment busy, so another one starts
+    return jsonify(draw=random.random(), ran=ran, pid=os.getpid())
 
 
 def tidy_up() -> None:
+    if os.environ.get("FAIL_BEFORE_SNAPSHOT"):
+        raise RuntimeError("cannot tidy up for the snapshot")
     ran.append("app before-snapshot")
 
 
 def reconnect() -> None:
+    if os.environ.get("FAIL_AFTER_RESTORE"):
+        raise RuntimeError("cannot reconnect after the restore")
     ran.append(f"app after-restore, random reseeded: {random.random() != AT_INIT}")
 
 
