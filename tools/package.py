@@ -196,26 +196,63 @@ def pip_platforms(arch: str) -> list[str]:
     return [f"manylinux_2_{minor}_{machine}" for minor in GLIBC_MINORS] + [f"manylinux2014_{machine}"]
 
 
-def _pip_install(requirements: Path, target: Path, arch: str, constraints: Path | None = None) -> None:
-    command = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--quiet"]
-    command += ["--target", str(target), "--requirement", str(requirements), "--no-compile"]
-    if constraints is not None:
+def _pip_install(requirements: Path, target: Path, arch: str, *, layer_versions: dict[str, str] | None = None) -> None:
+    """pip installs `requirements` into `target` for Lambda, constrained to `layer_versions` when given.
+
+    pip runs in the requirements file's folder, so the paths written in it (a local wheel) are read from there,
+    wherever the build was started.
+    """
+    requirements, target = requirements.absolute(), target.absolute()
+    command = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-input"]
+    command += ["--progress-bar", "off", "--target", str(target), "--requirement", str(requirements), "--no-compile"]
+    if layer_versions is not None:
+        constraints = target.with_name(f"{target.name}-constraints.txt")
+        constraints.write_text("".join(f"{name}=={version}\n" for name, version in sorted(layer_versions.items())))
         command += ["--constraint", str(constraints)]
     command += ["--only-binary=:all:", "--implementation", "cp", "--python-version", PYTHON_VERSION]
     for platform in pip_platforms(arch):
         command += ["--platform", platform]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    if completed.returncode != 0:
-        output = "\n".join(
-            line
-            for line in (completed.stdout + completed.stderr).splitlines()
-            # This machine's pip configuration names index folders that may not exist; pip notes each one.
-            if line.strip() and not line.startswith("WARNING: Location ")
-        )
+    completed = subprocess.run(command, capture_output=True, text=True, check=False, cwd=requirements.parent)
+    if completed.returncode == 0:
+        return
+    lines = [
+        line
+        for line in (completed.stdout + completed.stderr).splitlines()
+        # This machine's pip configuration names index folders that may not exist; pip notes each one.
+        if line.strip() and not line.startswith("WARNING: Location ")
+    ]
+    conflicts = _layer_conflicts(lines, layer_versions or {})
+    if conflicts:
         raise PackageError(
-            f"pip could not install {display(requirements)} for Python {PYTHON_VERSION} on "
-            f"manylinux {arch} (binary wheels only):\n{output}"
+            f"{display(requirements)} conflicts with the layer: {'; '.join(conflicts)} (the function imports the "
+            "layer's copy: ask for the layer's version or leave the package to the layer)"
         )
+    # What pip reports from its first error on (its progress lines before it say nothing of the failure).
+    first_error = next((index for index, line in enumerate(lines) if line.startswith("ERROR")), 0)
+    raise PackageError(
+        f"pip could not install {display(requirements)} for Python {PYTHON_VERSION} on "
+        f"manylinux {arch} (binary wheels only):\n" + "\n".join(lines[first_error:])
+    )
+
+
+# How pip explains a resolution that failed ("The conflict is caused by:"), one line per requirement.
+_PIP_REQUESTED = re.compile(r"\s*The user requested (?!\(constraint\))(?P<requirement>\S.*)")
+_PIP_DEPENDS = re.compile(r"\s*(?P<parent>\S+ \S+) depends on (?P<requirement>\S.*)")
+
+
+def _layer_conflicts(pip_output: list[str], layer_versions: dict[str, str]) -> list[str]:
+    """Each requirement in pip's explanation of a conflict that names a distribution of the layer."""
+    conflicts: dict[str, None] = {}
+    for line in pip_output:
+        match = _PIP_REQUESTED.fullmatch(line) or _PIP_DEPENDS.fullmatch(line)
+        if match is None:
+            continue
+        requirement = match["requirement"].strip()
+        name = _normalise(re.split(r"[^A-Za-z0-9._-]", requirement, maxsplit=1)[0])
+        if name in layer_versions:
+            who = f"{match['parent']} depends on" if "parent" in match.groupdict() else "it asks for"
+            conflicts[f"{who} {requirement}, but the layer holds {name} {layer_versions[name]}"] = None
+    return list(conflicts)
 
 
 def _installed_files(target: Path, *, trimmed: bool = True) -> Iterator[tuple[str, Path]]:
@@ -267,6 +304,37 @@ def _walk(directory: Path, skipped: frozenset[str] = _SKIPPED_DIRS) -> Iterator[
 
 # --- the function ----------------------------------------------------------------------------------------
 
+# What the layer serves (`module:attribute`), read from the same variable the layer reads on Lambda.
+APP_VARIABLE = "LAMBDA_WSGI_APP"
+DEFAULT_APP = "routes:routes"
+# Beside routes.py: more of the function's folder to leave out, in .gitignore's syntax.
+IGNORE_FILE = ".lambdaignore"
+# Everything in the function's folder ships except these (.gitignore patterns, read before the ignore file's,
+# which may re-include any of them with `!`), virtualenvs (any folder holding `pyvenv.cfg`) and bytecode that
+# Lambda's Python cannot load (see `_foreign_bytecode`). By kind, as the README lists them.
+FUNCTION_EXCLUSIONS: dict[str, tuple[str, ...]] = {
+    "caches": (
+        "__pycache__/",
+        ".pytest_cache/",
+        ".mypy_cache/",
+        ".ruff_cache/",
+        ".hypothesis/",
+        ".tox/",
+        ".nox/",
+        ".pytype/",
+        ".ipynb_checkpoints/",
+    ),
+    "virtualenvs": (".venv/", "venv/"),
+    "version control": (".git", ".hg/", ".svn/", ".gitignore", ".gitattributes"),
+    "tests and their reports": ("tests/", "conftest.py", ".coverage", ".coverage.*", "htmlcov/"),
+    "build outputs": ("/build/", "/dist/", "*.egg-info/"),
+    "local secrets": (".env", ".env.*", ".envrc"),
+    "editor and OS files": (".DS_Store", "Thumbs.db", "*.swp", "*.swo", "*~", ".idea/", ".vscode/"),
+    "the build's own inputs": ("/requirements*.txt", f"/{IGNORE_FILE}"),
+}
+# The first bytes of a pyc of Python 3.13 (importlib.util.MAGIC_NUMBER there), the only bytecode Lambda loads.
+PYC_MAGIC = (3571).to_bytes(2, "little") + b"\r\n"
+
 
 def build_function(
     out: Path,
@@ -275,12 +343,13 @@ def build_function(
     layer: Path | None = None,
     *,
     bytecode: bool = True,
+    app: str = DEFAULT_APP,
 ) -> Built:
-    """`routes.py`, the modules of `function_dir` it imports (transitively) and the data files they name, and
-    the packages its `requirements.txt` lists, installed for Lambda's Python and `arch` to run beside `layer`
-    (the layer's zip, needed only then: see `_dependencies`). With `bytecode`, every module also ships
-    compiled (see `_compile`)."""
-    files = function_files(function_dir)
+    """Every file of `function_dir` but those no one deploys (see `function_files`), and the packages its
+    `requirements.txt` lists, installed for Lambda's Python and `arch` to run beside `layer` (the layer's zip,
+    needed only then: see `_dependencies`). `app` (`module:attribute`) must be defined at the top level of a
+    module that ships (see `check_app`). With `bytecode`, every module also ships compiled (see `_compile`)."""
+    files = function_files(function_dir, app, output=out.parent)
     requirements = function_dir / FUNCTION_REQUIREMENTS
     with tempfile.TemporaryDirectory(prefix="function-") as work:
         dependencies = _function_dependencies(requirements, arch, layer, files, Path(work))
@@ -288,7 +357,7 @@ def build_function(
         if bytecode:
             # The function's own modules must compile (better told now than at a cold start); its
             # dependencies may ship files named *.py that nothing imports (see `_compile`).
-            entries |= _compile(files, Path(work) / "bytecode", TASK_ROOT)
+            entries |= _compile(_modules(files), Path(work) / "bytecode", TASK_ROOT)
             entries |= _compile(dependencies, Path(work) / "bytecode", TASK_ROOT, lenient=True)
         return write_zip(out, entries)
 
@@ -307,12 +376,12 @@ def _dependencies(requirements: Path, arch: str, layer: Path, own: set[str], wor
     """What the function's requirements install, minus the distributions the layer already holds.
 
     The layer's exact versions constrain the install, so a package that needs Flask gets the layer's Flask,
-    found on /opt/python at run time, instead of a second copy that would shadow it from /var/task.
+    found on /opt/python at run time, instead of a second copy that would shadow it from /var/task. A
+    requirement that no version of the layer's can satisfy stops the build, naming both versions.
     """
     distributions, layer_names = _layer_contents(layer)
-    target, constraints = work / "target", work / "constraints.txt"
-    constraints.write_text("".join(f"{name}=={version}\n" for name, version in sorted(distributions.items())))
-    _pip_install(requirements, target, arch, constraints=constraints)
+    target = work / "target"
+    _pip_install(requirements, target, arch, layer_versions=distributions)
     left_out: set[str] = set()
     for record in target.glob("*.dist-info/RECORD"):
         if _normalise(_metadata(record.with_name("METADATA").read_text())[0]) in distributions:
@@ -368,38 +437,264 @@ def _top_level(name: str) -> str:
     return first if slash else first.split(".")[0]
 
 
-def function_files(function_dir: Path) -> dict[str, Path]:
-    routes = function_dir / "routes.py"
-    if not routes.is_file():
-        raise PackageError(
-            f"{display(routes)} is missing: the function's code is a Flask Blueprint named `routes` in routes.py"
-        )
-    files: dict[str, Path] = {}
-    literals: set[str] = set()
-    pending = [routes]
-    while pending:
-        path = pending.pop()
-        name = path.relative_to(function_dir).as_posix()
-        if name in files:
-            continue
-        files[name] = path
-        tree = _parse(path)
-        literals.update(
-            node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and type(node.value) is str
-        )
-        for module in _imported_modules(tree, name):
-            local = _local_module(function_dir, module)
-            if local:
-                pending.extend(local)
-            elif module.split(".")[0] == function_dir.name:
+def _modules(files: dict[str, Path]) -> dict[str, Path]:
+    return {name: path for name, path in files.items() if name.endswith(".py")}
+
+
+def function_files(function_dir: Path, app: str = DEFAULT_APP, *, output: Path | None = None) -> dict[str, Path]:
+    """What ships of `function_dir`: all its files (templates, static files, data, modules loaded however they
+    are), except `FUNCTION_EXCLUSIONS`, virtualenvs, foreign bytecode, what its `.lambdaignore` lists and the
+    `output` folder (where the zips go), should it be inside.
+
+    Stops the build when `app` is not defined at the top level of a module that ships (see `check_app`), a
+    module does not parse, or a module imports the folder by its own name (which Lambda's /var/task is not).
+    """
+    if not function_dir.is_dir():
+        raise PackageError(f"{display(function_dir)} is not a folder: --function-dir names the folder of routes.py")
+    exclusions = Exclusions.of(function_dir, output)
+    files = dict(sorted(_function_tree(function_dir, exclusions)))
+    check_app(function_dir, files, app, exclusions)
+    importable = _importable(files)
+    for name, path in _modules(files).items():
+        for module in _imported_modules(_parse(path), name):
+            if module.split(".")[0] == function_dir.name and function_dir.name not in importable:
                 raise PackageError(
-                    f"{name} imports {module}, but on Lambda the modules of {function_dir.name}/ sit at the root of "
-                    f"the function: import {module.partition('.')[2] or module} instead"
+                    f"{display(path)} imports {module}, but on Lambda the files of {function_dir.name}/ sit at the "
+                    f"root of the function: import {module.partition('.')[2] or module} instead"
                 )
-    for name, path in _walk(function_dir):
-        if not name.endswith((".py", ".pyc", ".pyo")) and (name in literals or path.name in literals):
-            files[name] = path
     return files
+
+
+def _function_tree(function_dir: Path, exclusions: Exclusions) -> Iterator[tuple[str, Path]]:
+    """(posix name, path) of every file that ships, following symbolic links (each folder once per branch)."""
+    pending = [(function_dir, "", frozenset({function_dir.resolve()}))]
+    while pending:
+        folder, prefix, ancestors = pending.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                name, path = prefix + entry.name, Path(entry.path)
+                if entry.is_dir():
+                    real = path.resolve()
+                    if real not in ancestors and exclusions.reason(name, path) is None:
+                        pending.append((path, name + "/", ancestors | {real}))
+                elif entry.is_file() and exclusions.reason(name, path) is None:
+                    yield name, path
+
+
+def _foreign_bytecode(path: Path) -> bool:
+    """A `.pyc` (outside `__pycache__`, a module shipped without its source) of another Python, or a `.pyo`."""
+    if path.suffix == ".pyo":
+        return True
+    with path.open("rb") as file:
+        return file.read(len(PYC_MAGIC)) != PYC_MAGIC
+
+
+@dataclass(frozen=True)
+class IgnoreRule:
+    """One line of .gitignore's syntax, as git reads it."""
+
+    pattern: re.Pattern[str]
+    negated: bool  # `!pattern`: re-included
+    folders_only: bool  # `pattern/`
+    anchored: bool  # a `/` at the start or in the middle: matched against the path from the folder, else the name
+    source: str  # where it was written, for messages
+
+    @classmethod
+    def parse(cls, line: str, source: str) -> IgnoreRule | None:
+        """The rule of a line; None for blank lines and comments."""
+        text = line.rstrip("\r\n")
+        while text.endswith(" ") and not text.endswith("\\ "):  # trailing spaces count only when escaped
+            text = text[:-1]
+        if not text or text.startswith("#"):
+            return None
+        negated = text.startswith("!")
+        text = text.removeprefix("!")
+        folders_only = text.endswith("/")
+        text = text.rstrip("/")
+        if not text:
+            return None
+        anchored = "/" in text
+        return cls(re.compile(_glob_regex(text.removeprefix("/"))), negated, folders_only, anchored, source)
+
+    def matches(self, name: str, folder: bool) -> bool:
+        if self.folders_only and not folder:
+            return False
+        return self.pattern.fullmatch(name if self.anchored else name.rpartition("/")[2]) is not None
+
+
+def _glob_regex(pattern: str) -> str:
+    """A regular expression for a .gitignore pattern: `*` and `?` within a name, `[...]` classes, `**` across
+    folders (`**/x`, `x/**`, `a/**/b`), `\\` escaping the next character."""
+    out: list[str] = []
+    index, end = 0, len(pattern)
+    while index < end:
+        char = pattern[index]
+        if char == "*":
+            stars = index
+            while index < end and pattern[index] == "*":
+                index += 1
+            whole_name = (stars == 0 or pattern[stars - 1] == "/") and (index == end or pattern[index] == "/")
+            if index - stars == 2 and whole_name:
+                if index == end:
+                    out.append(".*")  # `x/**`: everything inside x
+                else:
+                    out.append("(?:.*/)?")  # `**/`: any number of folders, none included
+                    index += 1
+            else:
+                out.append("[^/]*")
+            continue
+        if char == "?":
+            out.append("[^/]")
+        elif char == "[" and (close := _class_end(pattern, index)) is not None:
+            members = pattern[index + 1 : close]
+            negated = members[:1] in ("!", "^")
+            members = "".join(c if c == "-" else re.escape(c) for c in (members[1:] if negated else members))
+            out.append(f"[{'^' if negated else ''}{members}]")
+            index = close
+        elif char == "\\" and index + 1 < end:
+            index += 1
+            out.append(re.escape(pattern[index]))
+        else:
+            out.append(re.escape(char))
+        index += 1
+    return "".join(out)
+
+
+def _class_end(pattern: str, start: int) -> int | None:
+    """The index of the `]` closing the class opened at `start` (a `]` right after `[` or `[!` is a member)."""
+    index = start + 1
+    if index < len(pattern) and pattern[index] in "!^":
+        index += 1
+    if index < len(pattern) and pattern[index] == "]":
+        index += 1
+    close = pattern.find("]", index)
+    return close if close != -1 else None
+
+
+@dataclass(frozen=True)
+class Exclusions:
+    """What stays out of a function's zip: the default rules, then its ignore file's; the last match decides."""
+
+    rules: tuple[IgnoreRule, ...]
+    output: Path | None = None  # the build's own output folder, resolved
+
+    @classmethod
+    def of(cls, function_dir: Path, output: Path | None = None) -> Exclusions:
+        rules = [
+            IgnoreRule.parse(pattern, f"the default exclusion {pattern}")
+            for patterns in FUNCTION_EXCLUSIONS.values()
+            for pattern in patterns
+        ]
+        ignore_file = function_dir / IGNORE_FILE
+        if ignore_file.is_file():
+            lines = ignore_file.read_text(encoding="utf-8").splitlines()
+            shown = display(ignore_file)
+            rules += [
+                IgnoreRule.parse(line, f"line {number} of {shown} ({line.strip()})")
+                for number, line in enumerate(lines, 1)
+            ]
+        return cls(tuple(rule for rule in rules if rule is not None), output.resolve() if output else None)
+
+    def reason(self, name: str, path: Path) -> str | None:
+        """Why the file or folder `name` (at `path`) stays out, or None if it ships (its folders aside)."""
+        folder = path.is_dir()
+        if folder and (path / "pyvenv.cfg").is_file():
+            return "a virtualenv (it holds pyvenv.cfg)"
+        if folder and self.output is not None and path.resolve() == self.output:
+            return "the folder the zips go to"
+        if not folder and path.suffix in (".pyc", ".pyo") and _foreign_bytecode(path):
+            return f"bytecode of another Python than Lambda's {PYTHON_VERSION}"
+        decided = None
+        for rule in self.rules:
+            if rule.matches(name, folder):
+                decided = rule
+        return None if decided is None or decided.negated else decided.source
+
+    def reason_for_path(self, function_dir: Path, name: str) -> str | None:
+        """Why `name` stays out, its own rule or its closest folder's."""
+        parts = name.split("/")
+        for depth in range(1, len(parts) + 1):
+            partial = "/".join(parts[:depth])
+            why = self.reason(partial, function_dir / partial)
+            if why is not None:
+                return why
+        return None
+
+
+def check_app(function_dir: Path, files: dict[str, Path], app: str, exclusions: Exclusions) -> None:
+    """Stop the build unless the module `app` names ships and binds its attribute at the top level.
+
+    A static check, as the layer would find it at a cold start: an assignment (annotated too), a def or class,
+    an import, anywhere but inside a function or class. `from x import *` or a module `__getattr__` may bind
+    any name, so they pass.
+    """
+    module, colon, attribute = app.partition(":")
+    if not colon or not all(part.isidentifier() for part in module.split(".")) or not attribute.isidentifier():
+        raise PackageError(
+            f"the app {app!r} (--app, {APP_VARIABLE}) is not of the form module:attribute, such as {DEFAULT_APP}"
+        )
+    base = module.replace(".", "/")
+    candidates = (f"{base}/__init__.py", f"{base}.py")  # a package first, as Python's import looks
+    name = next((candidate for candidate in candidates if candidate in files), None)
+    if name is None:
+        for candidate in candidates:
+            why = exclusions.reason_for_path(function_dir, candidate)
+            if why is not None and (function_dir / candidate).is_file():
+                shown = display(function_dir / candidate)
+                raise PackageError(f"{shown} is left out by {why}, but it holds the app {app}")
+        shown = display(function_dir / candidates[1])
+        if app == DEFAULT_APP:
+            raise PackageError(
+                f"{shown} is missing: the function's code is a Flask Blueprint named `routes` in routes.py "
+                "(to serve another app: --app module:attribute)"
+            )
+        raise PackageError(f"{shown} is missing: the app {app} (--app, {APP_VARIABLE}) is `{attribute}` in it")
+    names, open_ended = _top_level_names(_parse(files[name]))
+    if attribute not in names and not open_ended:
+        raise PackageError(
+            f"{display(files[name])} does not define `{attribute}` at its top level, but the app {app} is that "
+            f"name: assign it there (such as `{attribute} = Blueprint(...)`) or name yours with --app module:attribute"
+        )
+
+
+# Code inside these runs in a scope of its own: what it assigns is not the module's.
+_NEW_SCOPES = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.Lambda,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+)
+
+
+def _top_level_names(tree: ast.Module) -> tuple[set[str], bool]:
+    """The names a module binds at its top level, and whether it may bind others (`import *`, `__getattr__`)."""
+    names = {name for node in ast.walk(tree) if isinstance(node, ast.Global) for name in node.names}
+    open_ended = False
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+            open_ended |= node.name == "__getattr__" and not isinstance(node, ast.ClassDef)
+        elif isinstance(node, ast.Import):
+            names.update(alias.asname or alias.name.partition(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            open_ended |= any(alias.name == "*" for alias in node.names)
+            names.update(alias.asname or alias.name for alias in node.names)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
+            names.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            names.add(node.rest)
+        if isinstance(node, _NEW_SCOPES) or (isinstance(node, ast.AnnAssign) and node.value is None):
+            continue  # `name: T` alone declares a type and binds nothing
+        pending.extend(ast.iter_child_nodes(node))
+    return names, open_ended
 
 
 def _parse(path: Path) -> ast.Module:
@@ -423,27 +718,6 @@ def _imported_modules(tree: ast.Module, name: str) -> Iterator[str]:
             if base:
                 yield base
             yield from (f"{base}.{alias.name}" if base else alias.name for alias in node.names if alias.name != "*")
-
-
-def _local_module(function_dir: Path, module: str) -> list[Path]:
-    """The files of `function_dir` that importing `module` runs: package `__init__`s, then the module."""
-    found: list[Path] = []
-    folder = function_dir
-    parts = module.split(".")
-    for index, part in enumerate(parts):
-        last = index == len(parts) - 1
-        if (folder / part).is_dir() and part not in _SKIPPED_DIRS:
-            folder = folder / part
-            init = folder / "__init__.py"
-            if init.is_file():
-                found.append(init)
-            elif last:
-                return []  # a folder that is no package: nothing to import
-        elif last and (folder / f"{part}.py").is_file():
-            found.append(folder / f"{part}.py")
-        else:
-            return found if index else []
-    return found
 
 
 # --- zips ------------------------------------------------------------------------------------------------
@@ -483,17 +757,39 @@ def display(path: Path) -> str:
 # --- command line ----------------------------------------------------------------------------------------
 
 
-def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
+def argument_parser() -> argparse.ArgumentParser:
+    """The options; every path is read from the directory the command was typed in."""
     parser = argparse.ArgumentParser(prog="./build.sh package", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--arch", choices=sorted(ARCHITECTURES), default="arm64", help="the function's architecture (default arm64)"
     )
-    parser.add_argument("--out-dir", type=Path, default=DIST_DIR, help="where the zips go (default dist/)")
     parser.add_argument(
-        "--function-dir", type=Path, default=FUNCTION_DIR, help="the folder holding routes.py (default api/)"
+        "--out-dir",
+        type=_path,
+        default=DIST_DIR,
+        metavar="DIR",
+        help="where the zips go (default: the repository's dist/)",
     )
     parser.add_argument(
-        "--requirements", type=Path, default=LAYER_REQUIREMENTS, help="what the layer installs (requirements/layer.txt)"
+        "--function-dir",
+        type=_path,
+        default=FUNCTION_DIR,
+        metavar="DIR",
+        help="the function's folder, all of which ships but what it leaves out (default: the repository's api/)",
+    )
+    parser.add_argument(
+        "--app",
+        default=os.environ.get(APP_VARIABLE) or DEFAULT_APP,
+        metavar="MODULE:ATTRIBUTE",
+        help=f"what the layer serves, checked to be defined at the top level of that module (default: "
+        f"${APP_VARIABLE}, else {DEFAULT_APP}); deploy the function with the same {APP_VARIABLE}",
+    )
+    parser.add_argument(
+        "--requirements",
+        type=_path,
+        default=LAYER_REQUIREMENTS,
+        metavar="FILE",
+        help="what the layer installs (default: the repository's requirements/layer.txt)",
     )
     parser.add_argument(
         "--bytecode",
@@ -502,7 +798,16 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
         help="ship every module compiled beside its source (the default): cold starts about 3x faster; "
         "--no-bytecode ships sources only, zips about 2.5x smaller",
     )
-    return parser.parse_args(None if argv is None else list(argv))
+    return parser
+
+
+def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
+    return argument_parser().parse_args(None if argv is None else list(argv))
+
+
+def _path(text: str) -> Path:
+    """A path given on the command line, from the directory it was typed in (symbolic links kept)."""
+    return Path(text).absolute()
 
 
 def main(argv: Iterable[str] | None = None) -> int:
@@ -513,12 +818,18 @@ def main(argv: Iterable[str] | None = None) -> int:
                 f"packaging needs Python {PYTHON_VERSION} (the Lambda runtime's version), but runs on "
                 f"{sys.version.split()[0]} ({sys.executable}); use ./build.sh package"
             )
-        function_files(args.function_dir)  # a function that can't be built fails before the slow layer build
+        # A function that can't be built fails before the layer's slower build.
+        function_files(args.function_dir, args.app, output=args.out_dir)
         layer = build_layer(
             args.out_dir / "layer.zip", args.arch, requirements=args.requirements, bytecode=args.bytecode
         )
         function = build_function(
-            args.out_dir / "function.zip", args.function_dir, args.arch, layer.path, bytecode=args.bytecode
+            args.out_dir / "function.zip",
+            args.function_dir,
+            args.arch,
+            layer.path,
+            bytecode=args.bytecode,
+            app=args.app,
         )
     except PackageError as error:
         print(f"package: error: {error}", file=sys.stderr)

@@ -17,6 +17,7 @@ from tools import package
 
 HERE = Path(__file__).resolve().parent
 ECHO_DIR = HERE / "echo_function"
+SITE_DIR = HERE / "site_function"  # templates, static files, data and plugins that no import names
 API_DIR = package.FUNCTION_DIR
 
 

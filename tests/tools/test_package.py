@@ -1,8 +1,9 @@
 """`./build.sh package`: reproducible zips holding exactly what runs on Lambda, compiled, and loud failures.
 
-The arm64 build (the default target) runs twice through the command line, under different hash seeds; the
-contents are checked against independent oracles: the source tree, the installed distributions,
-`modulefinder`, the interpreter's own pyc format and import system.
+The arm64 build (the default target) runs twice through the command line, under different hash seeds and from
+different directories; the contents are checked against independent oracles: the source tree, git's list of
+the sample's files, the installed distributions, `modulefinder`, the interpreter's own pyc format and import
+system, and a site served from its zip as Lambda runs it.
 """
 
 from __future__ import annotations
@@ -22,18 +23,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.tools.conftest import API_DIR, ECHO_DIR
+from tests.tools.conftest import API_DIR, ECHO_DIR, SITE_DIR, serving
 from tools import package
 
 pytestmark = pytest.mark.slow
 ROOT = package.ROOT
 
 
-def _package(*args: str, hash_seed: str = "random") -> subprocess.CompletedProcess[str]:
+def _package(*args: str, hash_seed: str = "random", cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    environment = {key: value for key, value in os.environ.items() if key != package.APP_VARIABLE}
     return subprocess.run(
         [sys.executable, str(ROOT / "tools" / "package.py"), *args],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONHASHSEED": hash_seed},
+        cwd=cwd,
+        env={**environment, "PYTHONHASHSEED": hash_seed},
         capture_output=True,
         text=True,
         timeout=300,
@@ -49,14 +51,22 @@ def _function_dir() -> Path:
 def builds(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, str]]:
     """Two independent default builds: (output folder, what the command printed).
 
-    Each runs under its own hash seed: set and dict orders must not reach the bytecode.
+    Each runs under its own hash seed: set and dict orders must not reach the bytecode. The second runs from
+    another directory, every path given relative to it, as a user types them: the same zips must come out.
     """
-    results = []
-    for name, seed in (("first", "1"), ("second", "2")):
-        out = tmp_path_factory.mktemp(name)
-        completed = _package("--out-dir", str(out), "--function-dir", str(_function_dir()), hash_seed=seed)
-        assert completed.returncode == 0, completed.stderr
-        results.append((out, completed.stdout))
+    first = tmp_path_factory.mktemp("first")
+    completed = _package("--out-dir", str(first), "--function-dir", str(_function_dir()), hash_seed="1")
+    assert completed.returncode == 0, completed.stderr
+    results = [(first, completed.stdout)]
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    relative = [
+        *("--out-dir", "second"),
+        *("--function-dir", os.path.relpath(_function_dir(), elsewhere)),
+        *("--requirements", os.path.relpath(package.LAYER_REQUIREMENTS, elsewhere)),
+    ]
+    completed = _package(*relative, hash_seed="2", cwd=elsewhere)
+    assert completed.returncode == 0, completed.stderr
+    results.append((elsewhere / "second", completed.stdout))
     return results
 
 
@@ -217,9 +227,8 @@ def test_the_layer_holds_the_adapter_and_the_pinned_packages_only(builds: list[t
     assert not [name for name in inside if name.endswith(".so") and "aarch64" not in name]
 
 
-def test_the_function_holds_routes_and_what_it_imports(tmp_path: Path) -> None:
+def test_the_function_holds_every_file_of_its_folder(tmp_path: Path) -> None:
     built = package.build_function(tmp_path / "function.zip", ECHO_DIR, bytecode=False)
-    # not_imported.py and notes.md are in the folder, but nothing imports or names them.
     assert _names(built.path) == ["greeting.txt", "helpers.py", "routes.py"]
     compiled = package.build_function(tmp_path / "compiled.zip", ECHO_DIR)
     assert _names(compiled.path) == [
@@ -232,35 +241,376 @@ def test_the_function_holds_routes_and_what_it_imports(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not (API_DIR / "routes.py").is_file(), reason="api/routes.py does not exist yet")
-def test_the_api_function_zip_holds_what_routes_py_imports_and_reads(builds: list[tuple[Path, str]]) -> None:
+def test_the_api_function_zip_holds_the_samples_files_and_what_routes_py_imports(
+    builds: list[tuple[Path, str]],
+) -> None:
+    """The sample ships what git holds of api/: its modules and the OpenAPI document it serves, nothing else."""
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z", "--", "."], cwd=API_DIR, capture_output=True, text=True, check=True
+    ).stdout.split("\0")
+    sources = {name for name in tracked if name}
+    names = set(_names(builds[0][0] / "function.zip"))
+    assert names == sources | {importlib.util.cache_from_source(name) for name in sources if name.endswith(".py")}
     finder = ModuleFinder(path=[str(API_DIR)])
     finder.run_script(str(API_DIR / "routes.py"))
     files = [getattr(module, "__file__", None) for name, module in finder.modules.items() if name != "__main__"]
     imported = {Path(file).resolve().relative_to(API_DIR).as_posix() for file in files if file}
-    data = {"openapi.json"} if (API_DIR / "openapi.json").is_file() else set()
-    modules = {"routes.py"} | imported
-    compiled = {importlib.util.cache_from_source(name) for name in modules}
-    assert set(_names(builds[0][0] / "function.zip")) == modules | compiled | data
+    assert {"routes.py", "openapi.json"} | imported <= names
 
 
-def test_packages_and_relative_imports_are_followed(tmp_path: Path) -> None:
-    (tmp_path / "shop" / "tests").mkdir(parents=True)
-    (tmp_path / "routes.py").write_text("from shop import cart\nfrom shop.prices import tax\n")
-    (tmp_path / "shop" / "__init__.py").write_text("")
-    (tmp_path / "shop" / "cart.py").write_text("from . import prices\nFILE = 'catalogue.json'\n")
-    (tmp_path / "shop" / "prices.py").write_text("tax = 0.2\n")
-    (tmp_path / "shop" / "unused.py").write_text("")
-    (tmp_path / "shop" / "catalogue.json").write_text("{}")
-    (tmp_path / "shop" / "tests" / "test_cart.py").write_text("from shop import cart\n")
-    files = package.function_files(tmp_path)
-    assert sorted(files) == ["routes.py", "shop/__init__.py", "shop/cart.py", "shop/catalogue.json", "shop/prices.py"]
+def _tree(root: Path, files: dict[str, str | bytes]) -> Path:
+    """`files` (posix name -> text or bytes) written under `root`, beside a routes.py unless one is given."""
+    for name, content in {"routes.py": "routes = None\n", **files}.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    return root
+
+
+def _shipped(function_dir: Path, app: str = package.DEFAULT_APP) -> set[str]:
+    return set(package.function_files(function_dir, app))
+
+
+def _pyc(magic: bytes) -> bytes:
+    """A pyc header of the Python with that magic number, then the code of an empty module."""
+    return magic + (0).to_bytes(4, "little") + bytes(8) + marshal.dumps(compile("", "x.py", "exec"))
+
+
+# One file each default exclusion leaves out (by the pattern that matches it), and files like them that ship.
+EXCLUDED = {
+    "__pycache__/": "__pycache__/routes.cpython-313.pyc",
+    ".pytest_cache/": ".pytest_cache/v/cache/nodeids",
+    ".mypy_cache/": ".mypy_cache/3.13/routes.data.json",
+    ".ruff_cache/": ".ruff_cache/CACHEDIR.TAG",
+    ".hypothesis/": ".hypothesis/examples/0a/1b",
+    ".tox/": ".tox/py313/log.txt",
+    ".nox/": ".nox/tests/log.txt",
+    ".pytype/": ".pytype/pyi/routes.pyi",
+    ".ipynb_checkpoints/": "notebooks/.ipynb_checkpoints/explore-checkpoint.ipynb",
+    ".venv/": ".venv/lib/python3.13/site-packages/flask/__init__.py",
+    "venv/": "venv/bin/python",
+    ".git": ".git/HEAD",
+    ".hg/": ".hg/store/data",
+    ".svn/": ".svn/entries",
+    ".gitignore": ".gitignore",
+    ".gitattributes": ".gitattributes",
+    "tests/": "shop/tests/test_cart.py",
+    "conftest.py": "conftest.py",
+    ".coverage": ".coverage",
+    ".coverage.*": ".coverage.host.1234",
+    "htmlcov/": "htmlcov/index.html",
+    "/build/": "build/lib/routes.py",
+    "/dist/": "dist/site-1.0.tar.gz",
+    "*.egg-info/": "site.egg-info/PKG-INFO",
+    ".env": "config/.env",
+    ".env.*": ".env.production",
+    ".envrc": ".envrc",
+    ".DS_Store": "static/.DS_Store",
+    "Thumbs.db": "static/Thumbs.db",
+    "*.swp": ".routes.py.swp",
+    "*.swo": ".routes.py.swo",
+    "*~": "routes.py~",
+    ".idea/": ".idea/workspace.xml",
+    ".vscode/": ".vscode/settings.json",
+    "/requirements*.txt": "requirements-dev.txt",
+    "/.lambdaignore": ".lambdaignore",
+}
+KEPT = [
+    "static/dist/app.js",  # only a dist/ or build/ at the function's root is a build output
+    "docs/build/index.html",
+    "static/.well-known/security.txt",  # hidden files ship unless listed
+    "data/.defaults.json",
+    "templates/tests.html",  # tests/ is a folder: a file of that name ships
+    "shop/requirements.txt",  # the build input is the requirements.txt beside routes.py
+    "environment.py",
+    "git_helpers.py",
+]
+
+
+def test_every_default_exclusion_is_tested() -> None:
+    listed = [pattern for patterns in package.FUNCTION_EXCLUSIONS.values() for pattern in patterns]
+    assert sorted(listed) == sorted(EXCLUDED)
+
+
+@pytest.mark.parametrize(("pattern", "name"), EXCLUDED.items(), ids=list(EXCLUDED))
+def test_a_default_exclusion_leaves_its_files_out_and_says_so(tmp_path: Path, pattern: str, name: str) -> None:
+    function_dir = _tree(tmp_path, {name: "", **dict.fromkeys(KEPT, "")})
+    assert _shipped(function_dir) == {"routes.py", *KEPT}
+    exclusions = package.Exclusions.of(function_dir)
+    assert exclusions.reason_for_path(function_dir, name) == f"the default exclusion {pattern}"
+
+
+def test_virtualenvs_and_bytecode_lambda_cannot_load_stay_out(tmp_path: Path) -> None:
+    """A virtualenv is any folder holding pyvenv.cfg; a pyc outside __pycache__ ships only if 3.13 loads it."""
+    assert importlib.util.MAGIC_NUMBER == package.PYC_MAGIC  # this is Python 3.13, as Lambda's
+    older = (3495).to_bytes(2, "little") + b"\r\n"  # Python 3.12's
+    function_dir = _tree(
+        tmp_path,
+        {
+            "env/pyvenv.cfg": "home = /usr/bin\n",
+            "env/lib/python3.13/site-packages/flask/__init__.py": "",
+            "legacy.pyc": _pyc(older),
+            "old.pyo": _pyc(package.PYC_MAGIC),
+            "sourceless.pyc": _pyc(package.PYC_MAGIC),
+        },
+    )
+    assert _shipped(function_dir) == {"routes.py", "sourceless.pyc"}
+    exclusions = package.Exclusions.of(function_dir)
+    assert exclusions.reason_for_path(function_dir, "env/lib") == "a virtualenv (it holds pyvenv.cfg)"
+    assert exclusions.reason_for_path(function_dir, "legacy.pyc") == "bytecode of another Python than Lambda's 3.13"
+
+
+def test_the_ignore_file_reads_gitignore_syntax(tmp_path: Path) -> None:
+    ignore = """\
+# comments and blank lines are skipped
+
+*.md
+!README.md
+/local.cfg
+drafts/
+!drafts/keep.html
+secret?.txt
+img[0-9].png
+**/fixtures/**
+docs/**/*.tmp
+!.env.example
+!tests/
+\\#notes.txt
+trailing.txt   \n"""
+    left_out = [
+        "notes.md",
+        "templates/notes.md",
+        "local.cfg",
+        "drafts/page.html",
+        "drafts/keep.html",  # as in git: nothing inside a folder left out comes back
+        "templates/drafts/old.html",
+        "secret1.txt",
+        "img3.png",
+        "fixtures/users.json",
+        "shop/fixtures/deep/cart.json",
+        "docs/a.tmp",
+        "docs/a/b/c.tmp",
+        "#notes.txt",
+        "trailing.txt",
+        ".env",
+    ]
+    kept = [
+        "README.md",
+        "templates/README.md",
+        "shop/local.cfg",  # a leading / anchors to the folder
+        "static/drafts",  # a trailing / matches folders only: this is a file
+        "secret12.txt",
+        "imgA.png",
+        "docs/a.txt",
+        ".env.example",  # negation re-includes what a default left out
+        "tests/fixture.txt",
+        "# comments and blank lines are skipped",
+    ]
+    function_dir = _tree(tmp_path, {".lambdaignore": ignore, **dict.fromkeys(left_out + kept, "")})
+    assert _shipped(function_dir) == {"routes.py", *kept}
+    exclusions = package.Exclusions.of(function_dir)
+    assert exclusions.reason_for_path(function_dir, "drafts/keep.html") == (
+        f"line 6 of {package.display(function_dir / '.lambdaignore')} (drafts/)"
+    )
+
+
+def test_symbolic_links_are_followed_but_not_round_in_circles(tmp_path: Path) -> None:
+    shared = _tree(tmp_path / "shared", {"logo.svg": "<svg/>"})
+    (shared / "routes.py").unlink()
+    function_dir = _tree(tmp_path / "function", {})
+    (function_dir / "static").symlink_to(shared, target_is_directory=True)
+    (function_dir / "logo.svg").symlink_to(shared / "logo.svg")
+    (shared / "loop").symlink_to(function_dir, target_is_directory=True)  # back to a folder being walked
+    assert _shipped(function_dir) == {"routes.py", "logo.svg", "static/logo.svg"}
+
+
+# (routes.py, whether it binds `routes` at its top level), as the layer would find it on Lambda.
+APP_SOURCES = [
+    ("from flask import Blueprint\nroutes = Blueprint('routes', __name__)\n", True),
+    ("from flask import Blueprint\nroutes: Blueprint = Blueprint('routes', __name__)\n", True),
+    ("from views import routes\n", True),
+    ("from views import blueprint as routes\n", True),
+    ("import views as routes\n", True),
+    ("def routes(environ, start_response):\n    return []\n", True),
+    ("class routes:\n    pass\n", True),
+    ("try:\n    from fast import routes\nexcept ImportError:\n    from slow import routes\n", True),
+    ("if True:\n    api, routes = 1, 2\n", True),
+    ("with open('x') as routes:\n    pass\n", True),
+    ("(routes := object())\n", True),
+    ("def make():\n    global routes\n    routes = object()\nmake()\n", True),
+    ("from views import *\n", True),  # may bind anything
+    ("def __getattr__(name):\n    return object()\n", True),  # PEP 562: may bind anything
+    ("", False),
+    ("from flask import Blueprint\nroutes: Blueprint\n", False),  # a declaration binds nothing
+    ("def make():\n    routes = object()\n    return routes\n", False),
+    ("class App:\n    routes = object()\n", False),
+    ("app = [routes for routes in range(3)]\n", False),
+    ("handler = lambda routes: routes\n", False),
+    ("import flask\nflask.routes = object()\n", False),  # another module's attribute
+    ("del routes\n", False),
+    ("blueprint = object()\nprint(routes)\n", False),
+]
+
+
+@pytest.mark.parametrize(("source", "binds"), APP_SOURCES)
+def test_the_app_must_be_bound_at_the_top_level_of_its_module(tmp_path: Path, source: str, binds: bool) -> None:
+    function_dir = _tree(tmp_path, {"routes.py": source})
+    if binds:
+        assert "routes.py" in _shipped(function_dir)
+        return
+    expected = (
+        f"{package.display(function_dir / 'routes.py')} does not define `routes` at its top level, "
+        "but the app routes:routes is that name"
+    )
+    with pytest.raises(package.PackageError, match=re.escape(expected)):
+        _shipped(function_dir)
+
+
+@pytest.mark.parametrize(
+    ("files", "app"),
+    [
+        ({"app.py": "from flask import Flask\napplication = Flask(__name__)\n"}, "app:application"),
+        ({"web/__init__.py": "app = object()\n"}, "web:app"),
+        ({"web/server.py": "app = object()\n"}, "web.server:app"),  # a namespace package
+        ({"web/__init__.py": "", "web/server.py": "def app(environ, start):\n    return []\n"}, "web.server:app"),
+    ],
+)
+def test_another_app_is_checked_where_it_is_named(tmp_path: Path, files: dict[str, str], app: str) -> None:
+    function_dir = _tree(tmp_path, {"routes.py": "# no app here\n", **files})
+    assert set(files) <= _shipped(function_dir, app)
+    with pytest.raises(package.PackageError, match="does not define `missing` at its top level"):
+        _shipped(function_dir, app.partition(":")[0] + ":missing")
+
+
+@pytest.mark.parametrize(
+    ("files", "app", "message"),
+    [
+        ({}, "routes:routes", "routes.py is missing: the function's code is a Flask Blueprint named `routes`"),
+        ({}, "web.app:app", "web/app.py is missing: the app web.app:app (--app, LAMBDA_WSGI_APP) is `app` in it"),
+        ({"routes.py": "routes = 1\n", ".lambdaignore": "routes.py\n"}, "routes:routes", "routes.py is left out by "),
+        ({"tests/app.py": "app = 1\n"}, "tests.app:app", "is left out by the default exclusion tests/, but it holds"),
+        ({}, "routes", "the app 'routes' (--app, LAMBDA_WSGI_APP) is not of the form module:attribute"),
+        ({}, "routes:routes.app", "is not of the form module:attribute"),
+    ],
+)
+def test_an_app_that_would_not_load_stops_the_build_saying_where(
+    tmp_path: Path, files: dict[str, str], app: str, message: str
+) -> None:
+    function_dir = tmp_path / "function"
+    function_dir.mkdir()
+    for name, text in files.items():
+        (function_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        (function_dir / name).write_text(text)
+    with pytest.raises(package.PackageError, match=re.escape(message)):
+        package.function_files(function_dir, app)
+
+
+def test_the_app_comes_from_the_option_else_the_variable_else_routes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(package.APP_VARIABLE, raising=False)
+    assert package.parse_args([]).app == "routes:routes"
+    monkeypatch.setenv(package.APP_VARIABLE, "app:app")
+    assert package.parse_args([]).app == "app:app"
+    assert package.parse_args(["--app", "web:application"]).app == "web:application"
+    monkeypatch.setenv(package.APP_VARIABLE, "")  # as the layer reads it: empty is the default
+    assert package.parse_args([]).app == "routes:routes"
+
+
+def test_the_layer_and_the_build_agree_on_the_app_setting() -> None:
+    from lambda_wsgi import app_loader
+
+    assert (package.APP_VARIABLE, package.DEFAULT_APP) == (app_loader.APP_VARIABLE, app_loader.DEFAULT_APP)
+
+
+def test_paths_given_on_the_command_line_are_read_from_where_it_was_typed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    args = package.parse_args(["--out-dir", "out", "--function-dir", "../site", "--requirements", "layer.txt"])
+    assert (args.out_dir, args.function_dir, args.requirements) == (
+        tmp_path / "out",
+        tmp_path / ".." / "site",
+        tmp_path / "layer.txt",
+    )
+
+
+def test_an_app_that_is_not_defined_stops_the_command_before_the_layer_is_built(tmp_path: Path) -> None:
+    function_dir = _tree(tmp_path / "function", {"routes.py": "from flask import Blueprint\nroutes: Blueprint\n"})
+    completed = _package("--out-dir", str(tmp_path / "dist"), "--function-dir", str(function_dir))
+    assert completed.returncode == 1
+    assert completed.stderr.splitlines() == [
+        f"package: error: {function_dir / 'routes.py'} does not define `routes` at its top level, but the app "
+        "routes:routes is that name: assign it there (such as `routes = Blueprint(...)`) or name yours with "
+        "--app module:attribute"
+    ]
+    assert not (tmp_path / "dist").exists()
+
+
+def test_the_readme_documents_every_option_and_exclusion() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("\n## Package\n") :]
+    section = section[: section.index("\n## ", 1)]
+    options = set(re.findall(r"--[a-z][a-z-]+", package.argument_parser().format_help())) - {"--help"}
+    assert options == {
+        "--arch",
+        "--out-dir",
+        "--function-dir",
+        "--app",
+        "--requirements",
+        "--bytecode",
+        "--no-bytecode",
+    }
+    for option in options:
+        assert f"`{option}" in section, option
+    for pattern in (pattern for patterns in package.FUNCTION_EXCLUSIONS.values() for pattern in patterns):
+        assert f"`{pattern}`" in section, pattern
+    assert f"`{package.IGNORE_FILE}`" in section
+
+
+def test_a_site_serves_its_templates_static_files_data_and_plugins_from_its_zip(
+    host_layer: Path, tmp_path: Path
+) -> None:
+    """What no import names ships, and works where Lambda runs it: serve, from the zip, with /var/task as cwd."""
+    built = package.build_function(tmp_path / "site.zip", SITE_DIR, package.host_architecture(), host_layer)
+    sources = {
+        path.relative_to(SITE_DIR).as_posix()
+        for path in SITE_DIR.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    # __init__.py is the type checker's (the fixture's .lambdaignore leaves it out), .lambdaignore the build's.
+    shipped = sources - {"__init__.py", ".lambdaignore"}
+    assert {name for name in _names(built.path) if not name.endswith(".pyc")} == shipped
+    _assert_every_module_is_compiled(built.path, "/var/task")
+    with serving("--layer-zip", str(host_layer), "--function-zip", str(built.path), "--concurrency", "1") as serve:
+        page = serve.request("GET", "/")
+        assert page.status == 200, page.body
+        text = page.body.decode()
+        for part in ("<title>Packaged</title>", "The page's own content", "A footer included from partials/"):
+            assert part in text
+        assert 'href="/assets/style.css"' in text
+        for name in ("style.css", "js/app.js", ".well-known/security.txt"):
+            asset = serve.request("GET", f"/assets/{name}")
+            assert (asset.status, asset.body) == (200, (SITE_DIR / "static" / name).read_bytes()), name
+        prices = serve.request("GET", "/prices/eu")
+        assert (prices.status, prices.json()) == (200, {"currency": "EUR", "tea": 2.5})
+        plugin = serve.request("GET", "/plugins/greeter")
+        assert (plugin.status, plugin.json()) == (200, {"greeting": "hello from a plugin"})
+
+
+def test_zips_built_inside_the_function_folder_do_not_ship_in_the_next(tmp_path: Path) -> None:
+    function_dir = _tree(tmp_path, {"page.html": "<p>"})
+    for _ in range(2):
+        built = package.build_function(function_dir / "out" / "function.zip", function_dir, bytecode=False)
+    assert _names(built.path) == ["page.html", "routes.py"]
 
 
 def test_importing_the_function_folder_by_its_name_is_refused(tmp_path: Path) -> None:
     """On Lambda the folder's modules sit at the root: `from api.table import x` would fail there."""
     function_dir = tmp_path / "api"
     function_dir.mkdir()
-    (function_dir / "routes.py").write_text("from api.table import NAME\n")
+    (function_dir / "routes.py").write_text("from api.table import NAME\nroutes = None\n")
     (function_dir / "table.py").write_text("NAME = 'users'\n")
     with pytest.raises(package.PackageError, match="import table instead"):
         package.function_files(function_dir)
@@ -346,7 +696,7 @@ def test_every_module_left_in_the_layer_imports(host_layer: Path, tmp_path: Path
 
 def test_a_module_of_the_function_that_does_not_compile_stops_the_build(tmp_path: Path) -> None:
     """`return` outside a function parses, so only compiling tells; better at build time than at a cold start."""
-    (tmp_path / "routes.py").write_text("import helpers\n")
+    (tmp_path / "routes.py").write_text("import helpers\n\nroutes = None\n")
     (tmp_path / "helpers.py").write_text("return 1\n")
     with pytest.raises(package.PackageError, match=r"helpers\.py does not compile: 'return' outside function"):
         package.build_function(tmp_path / "function.zip", tmp_path)
@@ -355,17 +705,19 @@ def test_a_module_of_the_function_that_does_not_compile_stops_the_build(tmp_path
 def _function_with_requirements(tmp_path: Path, routes: str, requirements: str) -> Path:
     function_dir = tmp_path / "function"
     function_dir.mkdir()
-    (function_dir / "routes.py").write_text(routes)
+    (function_dir / "routes.py").write_text(routes + "routes = None\n")
     (function_dir / "requirements.txt").write_text(requirements)
     return function_dir
 
 
-def _wheel(folder: Path, name: str, files: dict[str, tuple[str, int]]) -> Path:
-    """A pure-Python wheel `name` 1.0 holding `files` (path -> (text, mode)), as a build backend writes it."""
+def _wheel(folder: Path, name: str, files: dict[str, tuple[str, int]], requires: tuple[str, ...] = ()) -> Path:
+    """A pure-Python wheel `name` 1.0 holding `files` (path -> (text, mode)) and needing `requires`, as a
+    build backend writes it."""
     dist_info = f"{name}-1.0.dist-info"
+    requires_dist = "".join(f"Requires-Dist: {requirement}\n" for requirement in requires)
     contents = {
         **files,
-        f"{dist_info}/METADATA": (f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n", 0o644),
+        f"{dist_info}/METADATA": (f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n{requires_dist}", 0o644),
         f"{dist_info}/WHEEL": (
             "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
             0o644,
@@ -416,7 +768,11 @@ def test_a_dependency_keeps_every_file_it_may_run_and_its_executable_bits(
             "toolbox/template.py": ("{% for name in names %}\n", 0o644),  # a template, not Python
         },
     )
-    function_dir = _function_with_requirements(tmp_path, "import toolbox\n", f"{wheel}\n")
+    # A path in requirements.txt is read from its folder, wherever the build runs (here, the repository).
+    function_dir = _function_with_requirements(tmp_path, "import toolbox\n", f"./wheels/{wheel.name}\n")
+    (function_dir / "wheels").mkdir()
+    wheel.rename(function_dir / "wheels" / wheel.name)
+    (function_dir / ".lambdaignore").write_text("/wheels/\n")
     built = package.build_function(tmp_path / "function.zip", function_dir, "arm64", builds[0][0] / "layer.zip")
     with zipfile.ZipFile(built.path) as archive:
         modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
@@ -445,6 +801,31 @@ def test_a_dependency_that_would_shadow_a_module_is_refused(
         (function_dir / own_module).write_text("")
     with pytest.raises(package.PackageError, match=message):
         package.build_function(tmp_path / "function.zip", function_dir, "arm64", builds[0][0] / "layer.zip")
+
+
+def _layer_pins() -> dict[str, str]:
+    lines = (ROOT / "requirements" / "layer.txt").read_text().splitlines()
+    return dict(line.split("==") for line in lines if line.strip() and not line.startswith("#"))
+
+
+@pytest.mark.parametrize("how", ["asked", "needed by a requirement"])
+def test_a_requirement_the_layers_versions_cannot_meet_names_both_versions(
+    builds: list[tuple[Path, str]], tmp_path: Path, how: str
+) -> None:
+    flask, blinker = _layer_pins()["flask"], _layer_pins()["blinker"]
+    if how == "asked":
+        requirements, conflict = "flask==2.0.0\n", f"it asks for flask==2.0.0, but the layer holds flask {flask}"
+    else:
+        wheel = _wheel(tmp_path, "toolbox", {"toolbox/__init__.py": ("", 0o644)}, requires=("blinker<1.9",))
+        requirements = f"{wheel}\n"
+        conflict = f"toolbox 1.0 depends on blinker<1.9, but the layer holds blinker {blinker}"
+    function_dir = _function_with_requirements(tmp_path, "", requirements)
+    with pytest.raises(package.PackageError) as raised:
+        package.build_function(tmp_path / "function.zip", function_dir, "arm64", builds[0][0] / "layer.zip")
+    assert str(raised.value) == (
+        f"{package.display(function_dir / 'requirements.txt')} conflicts with the layer: {conflict} (the function "
+        "imports the layer's copy: ask for the layer's version or leave the package to the layer)"
+    )
 
 
 def test_requirements_without_the_layer_fail_loudly(tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""Plugins the site loads by name (`importlib.import_module("plugins.<name>")`)."""
