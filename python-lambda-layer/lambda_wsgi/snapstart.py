@@ -37,7 +37,13 @@ def on_restore(adapter: Callable[[], Adapter]) -> None:
 
 
 def prime_before_snapshot(adapter: Adapter) -> None:
-    """Register, after the app has loaded (so it runs before the app's own before-snapshot hooks), the priming."""
+    """Register, after the app has loaded (so it runs before the app's own before-snapshot hooks), the priming.
+
+    `LAMBDA_WSGI_PRIME_PATH=off` leaves it out (to measure what it buys, or for an app whose routing is not safe
+    to run before the snapshot).
+    """
+    if os.environ.get(PRIME_PATH_VARIABLE, "").lower() == "off":
+        return
     register = _hooks("register_before_snapshot")
     if register is not None:
         register(prime, adapter)

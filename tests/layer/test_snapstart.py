@@ -77,9 +77,12 @@ def test_the_app_is_primed_before_its_own_hooks_and_writes_no_access_line() -> N
     assert [line["requestId"] for line in access_lines(logged)] == ["req-1"] * 4  # the requests, not the priming
 
 
-def test_the_prime_path_can_be_chosen() -> None:
+def test_the_prime_path_can_be_chosen_or_priming_left_out() -> None:
     (snapshot, *_), _ = run(AWS_LAMBDA_INITIALIZATION_TYPE="snap-start", LAMBDA_WSGI_PRIME_PATH="/draw")
     assert snapshot["snapshot"][0] == "request /draw"
+    (snapshot, first, _), _ = run(AWS_LAMBDA_INITIALIZATION_TYPE="snap-start", LAMBDA_WSGI_PRIME_PATH="off")
+    assert snapshot == {"snapshot": ["app before-snapshot"]}
+    assert first["restored"]["ran"][1] == "app after-restore, random reseeded: True"  # the restore hook still runs
 
 
 def test_each_restored_environment_is_reseeded_before_the_apps_hooks_and_says_restore() -> None:

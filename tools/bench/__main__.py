@@ -10,16 +10,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from .adapters import build_app, select, warm_rows
+from .adapters import OURS, build_app, select, warm_rows
 from .base64_cost import measure_base64
 from .cold import measure_cold
 from .events import CASES, COLD_START_CASE
 from .packaging import deployed
 from .report import Figures, text, write_json
 from .runtime import RuntimeLogging
+from .snapstart import measure_snapstart
 from .warm import UnfairComparisonError, measure_warm
 
-METRICS = ("warm", "cold", "layer", "base64")
+METRICS = ("warm", "cold", "layer", "base64", "snapstart")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -79,7 +80,7 @@ def main(argv: list[str]) -> int:
             print("base64: 100 KB binary body, shipped codec and standard library", file=sys.stderr)
             figures.base64 = measure_base64(calls=20 if args.quick else 200, repeats=3 if args.quick else 30)
 
-    if metrics & {"cold", "layer"}:
+    if metrics & {"cold", "layer", "snapstart"}:
         print("packages: ours by tools/package.py, the others by pip install --target + zip -r", file=sys.stderr)
         with deployed(contenders) as packages:
             figures.layers = {name: deployed_.package.layer_size() for name, deployed_ in packages.items()}
@@ -88,6 +89,10 @@ def main(argv: list[str]) -> int:
                 print(f"cold start: {len(contenders)} contenders x {cold_runs} runs", file=sys.stderr)
                 trees = {name: deployed_.tree for name, deployed_ in packages.items()}
                 figures.cold = measure_cold(contenders, trees, COLD_START_CASE, runs=cold_runs)
+            if "snapstart" in metrics:
+                snapstart_runs = max(3, cold_runs // 2)
+                print(f"SnapStart (serve's emulation): this layer, 3 variants x {snapstart_runs} runs", file=sys.stderr)
+                figures.snapstart = measure_snapstart(packages[OURS].tree, COLD_START_CASE, runs=snapstart_runs)
         if "layer" not in metrics:
             figures.layers = figures.functions = None
     print(text(figures), flush=True)

@@ -21,6 +21,7 @@ from .base64_cost import BODY_BYTES, TARGET_US, Base64Result
 from .cold import ColdResult
 from .events import Case
 from .packaging import ZipSize
+from .snapstart import SnapStartResult
 from .warm import DIRECT, EPSILON_US, WarmResult
 
 WARM_TARGET = 0.5  # ours / best peer, geometric means of the per-case overhead
@@ -70,6 +71,7 @@ class Figures:
     layers: dict[str, ZipSize] | None = None
     functions: dict[str, ZipSize] | None = None
     base64: Base64Result | None = None
+    snapstart: SnapStartResult | None = None
 
     def peers(self) -> list[Contender]:
         return [contender for contender in self.contenders if contender.role == "peer"]
@@ -280,7 +282,7 @@ def notes(figures: Figures) -> list[str]:
 
 
 def text(figures: Figures) -> str:
-    parts = [f"Machine: {machine()}", "", table(figures), "", *notes(figures)]
+    parts = [f"Machine: {machine()}", "", table(figures), "", *notes(figures), *snapstart_lines(figures.snapstart)]
     targets = figures.targets()
     if targets:
         parts += ["", "Targets:"]
@@ -290,6 +292,21 @@ def text(figures: Figures) -> str:
         parts += ["", "For information (no target):"]
         parts += [f"  {line}" for line in information]
     return "\n".join(parts)
+
+
+def snapstart_lines(result: SnapStartResult | None) -> list[str]:
+    """The SnapStart rows: from asking for an environment to its first response, per variant."""
+    if result is None:
+        return []
+    cold = result.median_ms("cold start")
+    lines = ["", "SnapStart on serve's emulation (this layer; a fork stands in for Lambda's restore):"]
+    for variant, runs in result.first_response_ms.items():
+        ratio = "" if variant == "cold start" else f"  {result.median_ms(variant) / cold:.2f}x the cold start"
+        lines.append(
+            f"  {variant:<18} first response {median(runs):7.1f} ms median (min {min(runs):.1f}, max {max(runs):.1f},"
+            f" {len(runs)} runs){ratio}"
+        )
+    return lines
 
 
 def as_json(figures: Figures) -> dict[str, Any]:

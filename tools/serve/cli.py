@@ -404,8 +404,10 @@ def build_zips(args: argparse.Namespace, root: Path, output: Output) -> tuple[Pa
             output.say(f"Layer: {layer.describe()} [{arch}]")
         function_zip = args.function_zip
         if function_zip is None:
+            # The app the function will serve, as `--env LAMBDA_WSGI_APP=...` sets it, must be in the code.
+            app = dict(item.split("=", 1) for item in args.env).get("LAMBDA_WSGI_APP") or package.DEFAULT_APP
             built = package.build_function(
-                root / "function.zip", args.function_dir, package.host_architecture(), layer_zip
+                root / "function.zip", args.function_dir, package.host_architecture(), layer_zip, app=app
             )
             function_zip = built.path
             output.say(f"Built the function: {built.files} files from {package.display(args.function_dir)}")
