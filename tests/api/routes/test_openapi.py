@@ -14,7 +14,7 @@ from openapi_spec_validator import validate as validate_spec
 
 from tests.api.conftest import Api, point_storage_at
 from tests.api.contract import DOCUMENT_PATH, Contract
-from tests.api.test_unavailable import closed_port
+from tests.api.storage.test_unavailable import closed_port
 
 
 def test_the_document_is_valid_openapi_3_1() -> None:
