@@ -354,7 +354,8 @@ def try_command(url: str, *, users: bool, authorization: Authorizer | None) -> s
         return f"curl -i{header} {url}/"
     return (
         f"curl -i{header} -X POST {url}/users -H 'content-type: application/json' "
-        """-d '{"name": "Ada Lovelace", "email": "ada@example.com"}'"""
+        # $RANDOM: the line can be pasted again without taking an address the first paste took.
+        """-d '{"name": "Ada Lovelace", "email": "ada-'$RANDOM'@example.com"}'"""
     )
 
 

@@ -1,0 +1,45 @@
+"""The README's users walkthrough works pasted as it is, twice in a row, against serve."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.tools.conftest import Zips, serving
+from tests.tools.serve.serving import Serve
+
+pytestmark = pytest.mark.slow
+MARKER = "<!-- users-walkthrough:"
+
+
+def walkthrough() -> str:
+    text = (ROOT / "README.md").read_text()
+    block = re.search(re.escape(MARKER) + r".*?-->\n```sh\n(.*?)```", text, re.DOTALL)
+    assert block is not None, "the README's users walkthrough block is missing"
+    return block[1]
+
+
+@pytest.fixture(scope="module")
+def serve(zips: Zips) -> Iterator[Serve]:
+    if zips.api is None:
+        pytest.skip("api/routes.py does not exist yet")
+    with serving("--layer-zip", str(zips.layer), "--function-zip", str(zips.api), "--table", "users") as running:
+        yield running
+
+
+def test_the_users_walkthrough_runs_twice_in_a_row(serve: Serve) -> None:
+    script = walkthrough().replace("API=http://127.0.0.1:8000", f"API={serve.url}")
+    assert script != walkthrough(), "the walkthrough no longer sets API to serve's default address"
+    for run in (1, 2):
+        completed = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=120, check=False
+        )
+        assert completed.returncode == 0, f"run {run}:\n{completed.stdout}\n{completed.stderr}"
+        lines = completed.stdout.splitlines()
+        assert lines[1] == "409", lines
+        assert lines[-2:] == ["204", "404"], lines
+        assert '"countess-' in lines[3], lines
