@@ -191,6 +191,8 @@ def test_the_layer_holds_the_adapter_and_the_pinned_packages_only(builds: list[t
         path.relative_to(layer_dir).as_posix() for path in layer_dir.rglob("*.py") if "__pycache__" not in path.parts
     }
     assert {name for name in inside if name == "main.py" or name.startswith("lambda_wsgi/")} == own_sources
+    # The SnapStart hooks module and the runtime interface client are Lambda's runtime's, never the layer's.
+    assert not [name for name in inside if name.startswith(("snapshot_restore_py", "awslambdaric"))]
 
     pins = dict(
         line.split("==")
