@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from . import dynamodb, events
-from .cli import (
+from .function import (
     ServeError,
     add_function_options,
     build_zips,

@@ -9,8 +9,8 @@ import pytest
 
 from tests.tools.conftest import ECHO_DIR, Zips, serving
 from tools import package
-from tools.serve.cli import parse_args, watched_sources
-from tools.serve.watch import changes, snapshot
+from tools.serve.cli import parse_args
+from tools.serve.watch import changes, snapshot, watched_sources
 
 
 def test_a_snapshot_sees_added_changed_and_removed_files_but_not_caches(tmp_path: Path) -> None:
