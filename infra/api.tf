@@ -1,18 +1,51 @@
+locals {
+  # What a browser may send (CORS): the body's media type and, unless the API is open, the credentials: a
+  # bearer token, or SigV4's Authorization header with the headers it signs.
+  cors_allow_headers = concat(
+    ["content-type"],
+    var.authorization == "NONE" ? [] : ["authorization"],
+    var.authorization == "AWS_IAM" ? ["x-amz-content-sha256", "x-amz-date", "x-amz-security-token"] : [],
+  )
+  # The methods of the routes (with CORS, every route names its method), and the response headers of
+  # api/openapi.json beyond the CORS-safelisted ones: Location of a new user, Retry-After of a 503.
+  cors_allow_methods   = sort(distinct([for route in var.routes : split(" ", route)[0]]))
+  cors_expose_headers  = ["location", "retry-after"]
+  cors_max_age_seconds = 3600
+}
+
 resource "aws_apigatewayv2_api" "http" {
   name          = local.api_name
   description   = "Users API (Flask on Lambda)"
   protocol_type = "HTTP"
 
+  # No origins, no block: API Gateway then sends no CORS headers at all. With one, it answers preflight
+  # OPTIONS requests itself, before any route or authorizer, and adds the headers to every answer.
   dynamic "cors_configuration" {
     for_each = length(var.cors_allow_origins) > 0 ? [var.cors_allow_origins] : []
 
     content {
       allow_origins  = cors_configuration.value
-      allow_methods  = ["GET", "POST", "PATCH", "DELETE", "OPTIONS"]
-      allow_headers  = ["content-type", "authorization"]
-      expose_headers = ["location"]
-      max_age        = 3600
+      allow_methods  = local.cors_allow_methods
+      allow_headers  = local.cors_allow_headers
+      expose_headers = local.cors_expose_headers
+      max_age        = local.cors_max_age_seconds
     }
+  }
+}
+
+# Validates bearer tokens before the function runs: signature (keys from the issuer's
+# .well-known/openid-configuration), iss, aud or client_id, exp, nbf and the route's scopes.
+resource "aws_apigatewayv2_authorizer" "jwt" {
+  count = var.authorization == "JWT" ? 1 : 0
+
+  api_id           = aws_apigatewayv2_api.http.id
+  name             = local.authorizer_name
+  authorizer_type  = "JWT"
+  identity_sources = ["$request.header.Authorization"]
+
+  jwt_configuration {
+    issuer   = var.jwt_issuer
+    audience = var.jwt_audience
   }
 }
 
@@ -27,12 +60,16 @@ resource "aws_apigatewayv2_integration" "function" {
 }
 
 resource "aws_apigatewayv2_route" "function" {
-  # checkov:skip=CKV_AWS_309:The users API is public by design (a sample with no accounts); add an authorizer here for real data.
   for_each = toset(var.routes)
 
   api_id    = aws_apigatewayv2_api.http.id
   route_key = each.value
   target    = "integrations/${aws_apigatewayv2_integration.function.id}"
+
+  # Every route the same way: AWS_IAM unless NONE was chosen explicitly.
+  authorization_type   = var.authorization
+  authorizer_id        = var.authorization == "JWT" ? aws_apigatewayv2_authorizer.jwt[0].id : null
+  authorization_scopes = var.authorization == "JWT" ? lookup(var.jwt_route_scopes, each.value, null) : null
 }
 
 resource "aws_cloudwatch_log_group" "access" {
@@ -44,7 +81,7 @@ resource "aws_cloudwatch_log_group" "access" {
 
 resource "aws_apigatewayv2_stage" "default" {
   api_id      = aws_apigatewayv2_api.http.id
-  name        = "$default"
+  name        = local.stage_name
   auto_deploy = true
 
   default_route_settings {
@@ -54,7 +91,8 @@ resource "aws_apigatewayv2_stage" "default" {
 
   # One JSON line per request, the record of every request whether or not the function logs its own.
   # integrationRequestId is the Lambda request id: the requestId of the function's log lines for
-  # that request. Every value is quoted, so a missing one ("-") still leaves valid JSON.
+  # that request. Who called: the IAM caller's ARN (AWS_IAM) or the token's subject (JWT), and why an
+  # authorizer refused. Every value is quoted, so a missing one ("-") still leaves valid JSON.
   access_log_settings {
     destination_arn = aws_cloudwatch_log_group.access.arn
     format = jsonencode({
@@ -62,6 +100,9 @@ resource "aws_apigatewayv2_stage" "default" {
       requestTime              = "$context.requestTime"
       sourceIp                 = "$context.identity.sourceIp"
       userAgent                = "$context.identity.userAgent"
+      userArn                  = "$context.identity.userArn"
+      tokenSubject             = "$context.authorizer.claims.sub"
+      authorizerError          = "$context.authorizer.error"
       httpMethod               = "$context.httpMethod"
       path                     = "$context.path"
       routeKey                 = "$context.routeKey"

@@ -56,3 +56,36 @@ resource "aws_iam_role_policy" "function" {
   role   = aws_iam_role.function.id
   policy = data.aws_iam_policy_document.function.json
 }
+
+locals {
+  # Each route as the tail of its execute-api ARN, <stage>/<METHOD>/<path>: what a request to it is authorised
+  # against (AWS_IAM). ANY is any method, a path parameter any value ({proxy+} any rest of the path), $default any
+  # request. The API's execution ARN comes before it, so no other API, account, region or partition is covered.
+  route_invoke_paths = [
+    for route in var.routes : route == "$default" ? "${local.stage_name}/*/*" : join("/", [
+      local.stage_name,
+      split(" ", route)[0] == "ANY" ? "*" : split(" ", route)[0],
+      trimprefix(replace(split(" ", route)[1], "/\\{[^}]+\\}/", "*"), "/"),
+    ])
+  ]
+}
+
+# Calls the API's routes, and nothing else. Terraform attaches it to no one: attach it to the users, groups or roles
+# that may call the API (see the invoke_policy_arn output).
+data "aws_iam_policy_document" "invoke" {
+  count = var.authorization == "AWS_IAM" ? 1 : 0
+
+  statement {
+    sid       = "InvokeUsersApiRoutes"
+    actions   = ["execute-api:Invoke"]
+    resources = [for path in local.route_invoke_paths : "${aws_apigatewayv2_api.http.execution_arn}/${path}"]
+  }
+}
+
+resource "aws_iam_policy" "invoke" {
+  count = var.authorization == "AWS_IAM" ? 1 : 0
+
+  name        = local.invoke_policy_name
+  description = "Call the ${local.api_name} HTTP API (SigV4-signed requests to its routes only). Attach it to whoever may use the API."
+  policy      = data.aws_iam_policy_document.invoke[0].json
+}

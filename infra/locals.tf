@@ -9,7 +9,12 @@ locals {
   layer_name      = "${var.name_prefix}-flask-layer"
   role_name       = "${var.name_prefix}-api-role"
   api_name        = "${var.name_prefix}-http"
-  alias_name      = "live"
+  authorizer_name = "${var.name_prefix}-jwt"
+  # The IAM policy that lets its holder call the API (authorization = "AWS_IAM").
+  invoke_policy_name = "${var.name_prefix}-api-invoke"
+  alias_name         = "live"
+  # The stage that serves at the API's root URL; execute-api ARNs name it too.
+  stage_name      = "$default"
   access_log_name = "/aws/apigateway/${var.name_prefix}-http/access"
   # Lambda writes to /aws/lambda/<function name> unless told otherwise; the function's
   # logging_config names this group too, so both agree.

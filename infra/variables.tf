@@ -104,14 +104,89 @@ variable "throttling_rate_limit" {
   }
 }
 
-variable "cors_allow_origins" {
-  description = "Browser origins allowed to call the API (e.g. [\"https://app.example.com\"]). Empty: no CORS headers, so only non-browser clients and same-origin pages can use it."
-  type        = list(string)
-  default     = []
+variable "authorization" {
+  description = "Who may call the API. AWS_IAM: requests signed with SigV4 by an IAM identity allowed execute-api:Invoke (attach the invoke_policy_arn policy). JWT: requests with a bearer token from the OpenID Connect issuer jwt_issuer (Cognito, Auth0, Okta...). NONE: no check at all, so anyone with the URL can list, change and delete every user; only choose it knowingly."
+  type        = string
+  default     = "AWS_IAM"
+  nullable    = false
 
   validation {
-    condition     = alltrue([for origin in var.cors_allow_origins : origin == "*" || can(regex("^https?://[^/\\s]+$", origin))])
-    error_message = "Each CORS origin must be \"*\" or a scheme and host without a path, such as https://app.example.com."
+    condition     = contains(["AWS_IAM", "JWT", "NONE"], var.authorization)
+    error_message = "authorization must be AWS_IAM (SigV4-signed requests), JWT (bearer tokens from jwt_issuer) or NONE (an open API: anyone with the URL can list, change and delete every user)."
+  }
+}
+
+variable "jwt_issuer" {
+  description = "With authorization = \"JWT\": the issuer of the tokens, exactly their iss claim, e.g. https://cognito-idp.<region>.amazonaws.com/<user pool id> or https://<tenant>.auth0.com/. API Gateway finds its signing keys through <issuer>/.well-known/openid-configuration. null otherwise."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.authorization == "JWT" ? var.jwt_issuer != null : var.jwt_issuer == null
+    error_message = "jwt_issuer is required with authorization = \"JWT\" (the https:// URL in the tokens' iss claim) and must be null otherwise."
+  }
+
+  validation {
+    condition     = var.jwt_issuer == null || can(regex("^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\\s?#]*)?$", var.jwt_issuer))
+    error_message = "jwt_issuer must be an https:// URL without query or fragment, e.g. https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123: API Gateway only fetches signing keys over HTTPS."
+  }
+}
+
+variable "jwt_audience" {
+  description = "With authorization = \"JWT\": the audiences a token may be for; its aud claim (or, without one, its client_id claim, as in Cognito access tokens) must be one of them. For Cognito: the app client id. Empty otherwise."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = var.authorization == "JWT" ? length(var.jwt_audience) > 0 && alltrue([for audience in var.jwt_audience : trimspace(audience) == audience && audience != ""]) : length(var.jwt_audience) == 0
+    error_message = "jwt_audience must list at least one audience (no empty or space-padded entries) with authorization = \"JWT\", for Cognito the app client id, and must be empty otherwise."
+  }
+}
+
+variable "jwt_route_scopes" {
+  description = "With authorization = \"JWT\": OAuth scopes per route key, e.g. { \"DELETE /users/{proxy+}\" = [\"users/admin\"] }. A request to such a route needs a token whose scope claim has at least one of them; routes not listed need a valid token only."
+  type        = map(list(string))
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = length(var.jwt_route_scopes) == 0 || var.authorization == "JWT"
+    error_message = "jwt_route_scopes only applies with authorization = \"JWT\"."
+  }
+
+  validation {
+    condition     = alltrue([for route in keys(var.jwt_route_scopes) : contains(var.routes, route)])
+    error_message = "Every key of jwt_route_scopes must be one of the routes, e.g. \"DELETE /users/{proxy+}\"."
+  }
+
+  validation {
+    condition     = alltrue([for scopes in values(var.jwt_route_scopes) : length(scopes) > 0 && alltrue([for scope in scopes : can(regex("^[!#-\\[\\]-~]+$", scope))])])
+    error_message = "Each route in jwt_route_scopes needs at least one scope, and a scope is printable ASCII without spaces, quotes or backslashes (RFC 6749), e.g. users/admin."
+  }
+}
+
+variable "cors_allow_origins" {
+  description = "Browser origins allowed to call the API, e.g. [\"https://app.example.com\"], or [\"*\"] for any. Empty: no CORS configuration and no CORS headers, so only non-browser clients and same-origin pages can use it. With origins, API Gateway itself answers the browsers' preflight requests, so routes must name their methods (no ANY, OPTIONS or $default routes)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for origin in var.cors_allow_origins : origin == "*" || can(regex("^https://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$", origin)) || can(regex("^http://(localhost|127\\.0\\.0\\.1)(:[0-9]{1,5})?$", origin))])
+    error_message = "Each CORS origin must be a lowercase https:// scheme and host (and port) without a path or trailing slash, such as https://app.example.com, http://localhost:3000 for local development, or \"*\"."
+  }
+
+  validation {
+    condition     = !contains(var.cors_allow_origins, "*") || length(var.cors_allow_origins) == 1
+    error_message = "\"*\" allows every origin, so it must be the only entry of cors_allow_origins."
+  }
+
+  validation {
+    # An ANY, OPTIONS or $default route also matches the preflight OPTIONS request, which browsers send without
+    # credentials: an authorizer would refuse it, and the function would answer 405.
+    condition     = length(var.cors_allow_origins) == 0 || alltrue([for route in var.routes : can(regex("^(GET|HEAD|POST|PUT|PATCH|DELETE) ", route))])
+    error_message = "With cors_allow_origins set, every route must name its method (GET, HEAD, POST, PUT, PATCH or DELETE): an ANY, OPTIONS or $default route would catch the browsers' preflight OPTIONS requests that API Gateway answers itself."
   }
 }
 
@@ -198,9 +273,16 @@ variable "live_version" {
 }
 
 variable "routes" {
-  description = "API Gateway route keys sent to the function; other paths get API Gateway's 404 without invoking it."
+  description = "API Gateway route keys sent to the function, \"METHOD /path\" each: the methods and paths api/routes.py serves. Other requests get API Gateway's 404 without invoking the function. Explicit methods (rather than ANY) let API Gateway answer CORS preflight requests itself and give the invoke policy one ARN per route."
   type        = list(string)
-  default     = ["ANY /users", "ANY /users/{proxy+}", "ANY /openapi.json"]
+  default = [
+    "GET /users",
+    "POST /users",
+    "GET /users/{proxy+}",
+    "PATCH /users/{proxy+}",
+    "DELETE /users/{proxy+}",
+    "GET /openapi.json",
+  ]
 
   validation {
     condition     = length(var.routes) > 0 && alltrue([for route in var.routes : route == "$default" || can(regex("^(ANY|GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) /[^\\s]*$", route))])

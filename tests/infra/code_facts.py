@@ -1,11 +1,13 @@
 """What the Python code needs from its deployment, read from the source with `ast`.
 
-The environment variables it reads and the DynamoDB calls it makes, so the Terraform checks compare against the code.
+The environment variables it reads, the DynamoDB calls it makes and the routes it serves, so the Terraform checks
+compare against the code.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -335,3 +337,39 @@ def dynamodb_use(sources: list[Source]) -> DynamoDBUse:
                     raise UnreadableCodeError(f"{source.path}:{inner.lineno}: {callee}() called without an operation")
                 named(argument, source)
     return DynamoDBUse(frozenset(operations), frozenset(kinds))
+
+
+_VIEW_METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+def flask_routes(path: Path) -> list[tuple[str, str]]:
+    """(method, path) of every view decorated with @<blueprint>.<method>(path) in the module at `path`."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef):
+            for decorator in node.decorator_list:
+                if (
+                    isinstance(decorator, ast.Call)
+                    and isinstance(decorator.func, ast.Attribute)
+                    and decorator.func.attr in _VIEW_METHODS
+                    and decorator.args
+                    and isinstance(decorator.args[0], ast.Constant)
+                ):
+                    found.append((decorator.func.attr.upper(), str(decorator.args[0].value)))
+    return found
+
+
+def sample_path(flask_path: str) -> str:
+    """A concrete path the Flask rule `flask_path` serves: each <converter:name> replaced by an id."""
+    return re.sub(r"<[^>]+>", "some-id", flask_path)
+
+
+def route_matches(route_key: str, method: str, path: str) -> bool:
+    """Whether API Gateway sends a `method` request for `path` to the route `route_key` ("GET /users/{id}")."""
+    if route_key == "$default":
+        return True
+    route_method, _, route_path = route_key.partition(" ")
+    pattern = re.sub(r"\\\{[^}]+\\\+\\\}", ".+", re.escape(route_path))
+    pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", pattern)
+    return route_method in {"ANY", method} and re.fullmatch(pattern, path) is not None

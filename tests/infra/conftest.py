@@ -1,7 +1,7 @@
-"""Fixtures for the infra/ checks: Terraform initialised once per session, and the real Lambda zips.
+"""Fixtures for the infra/ checks: Terraform initialised once per session, an offline copy to plan, the real zips.
 
 Every Terraform command but `fmt -check` runs on a copy of infra/ in a temporary folder, so the tests never write
-into the repository (no .terraform/, lock file or state there).
+into the repository (no .terraform/ or state there, and the committed lock file is only read).
 """
 
 from __future__ import annotations
@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.infra.terraform import Terraform, cli_config, copy_configuration, find_binary
+from tests.infra.terraform import (
+    OFFLINE_PROVIDER_OVERRIDE,
+    Offline,
+    Terraform,
+    cli_config,
+    copy_configuration,
+    find_binary,
+)
 
 PACKAGE_SCRIPT = ROOT / "tools" / "package.py"
 
@@ -28,10 +35,25 @@ def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
 
 @pytest.fixture(scope="session")
 def initialized_dir(terraform: Terraform, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of infra/ after `terraform init -backend=false`: the providers other copies reuse."""
+    """A copy of infra/ after `terraform init -backend=false`: the providers other copies reuse.
+
+    -lockfile=readonly: the committed lock file alone must do, so a provider that does not match it fails here.
+    """
     workdir = copy_configuration(tmp_path_factory.mktemp("infra-init"))
-    terraform.run(workdir, "init", "-backend=false", "-input=false", timeout=300)
+    terraform.run(workdir, "init", "-backend=false", "-input=false", "-lockfile=readonly", timeout=300)
     return workdir
+
+
+@pytest.fixture(scope="session")
+def offline(terraform: Terraform, initialized_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Offline:
+    """A copy of infra/ that plans without AWS: no state, a provider that never calls out, stand-in zips."""
+    workdir = copy_configuration(tmp_path_factory.mktemp("infra-offline"))
+    (workdir / "provider_override.tf").write_text(OFFLINE_PROVIDER_OVERRIDE)
+    # Plans only hash the archives; the real ones take minutes to build.
+    stand_in = workdir / "stand-in.zip"
+    stand_in.write_bytes(b"not a real archive")
+    runner = terraform.with_env(TF_DATA_DIR=str(initialized_dir / ".terraform"))
+    return Offline(runner, workdir, (f"-var=layer_zip={stand_in}", f"-var=function_zip={stand_in}"))
 
 
 @pytest.fixture(scope="session")

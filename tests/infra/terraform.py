@@ -6,18 +6,22 @@ forbids direct downloads of hashicorp/aws; elsewhere Terraform installs from the
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.infra.hcl import configuration_files
+from tests.infra.hcl import INFRA_DIR, configuration_files
 
 PROVIDER_MIRROR = Path("/opt/tf-plugins")
 AWS_PROVIDER = "registry.terraform.io/hashicorp/aws"
+# Committed with infra/: the provider version and checksums every `terraform init` must agree with.
+LOCK_FILE = INFRA_DIR / ".terraform.lock.hcl"
 FALLBACK_BINARY = Path("/usr/local/bin/terraform")
 # Nothing from the caller's shell may change what the tests run against, and no real AWS
 # credentials may ever reach the provider.
@@ -53,11 +57,35 @@ def cli_config(mirror: Path = PROVIDER_MIRROR) -> str:
 
 
 def copy_configuration(target: Path) -> Path:
-    """The *.tf files of infra/ (no state, no .terraform/, no tfvars of the user's) in `target`."""
+    """The *.tf files and the lock file of infra/ (no state, no .terraform/, no tfvars of the user's) in `target`."""
     target.mkdir(parents=True, exist_ok=True)
-    for path in configuration_files():
+    for path in [*configuration_files(), LOCK_FILE]:
         shutil.copy2(path, target / path.name)
     return target
+
+
+# A provider that never reaches AWS: plans of a configuration without state need no API call, and an accidental
+# one goes to a closed local port instead of AWS.
+OFFLINE_PROVIDER_OVERRIDE = """provider "aws" {
+  access_key                  = "offline"
+  secret_key                  = "offline"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+  skip_requesting_account_id  = true
+
+  endpoints {
+    apigateway   = "http://127.0.0.1:9"
+    apigatewayv2 = "http://127.0.0.1:9"
+    cloudwatch   = "http://127.0.0.1:9"
+    dynamodb     = "http://127.0.0.1:9"
+    iam          = "http://127.0.0.1:9"
+    lambda       = "http://127.0.0.1:9"
+    logs         = "http://127.0.0.1:9"
+    sts          = "http://127.0.0.1:9"
+  }
+}
+"""
 
 
 def _tail(text: str, lines: int = 60) -> str:
@@ -96,8 +124,9 @@ class Terraform:
         timeout: float = 300,
         stdin: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
+        # The subcommand may be two words ("providers lock"); its options follow -no-color.
         subcommand, *options = args
-        command = [self.binary, f"-chdir={workdir}", subcommand, "-no-color", *options]
+        command = [self.binary, f"-chdir={workdir}", *subcommand.split(), "-no-color", *options]
         try:
             result = subprocess.run(
                 command, env=self.env, input=stdin, capture_output=True, text=True, timeout=timeout, check=False
@@ -111,3 +140,31 @@ class Terraform:
                 pytrace=False,
             )
         return result
+
+
+@dataclass
+class Offline:
+    """A copy of infra/ planned without AWS (see the `offline` fixture): plans, refusals and expressions."""
+
+    terraform: Terraform
+    workdir: Path
+    zip_options: tuple[str, ...]
+
+    def plan(self, *options: str) -> dict[str, Any]:
+        """`terraform show -json` of a plan made with `options` (such as -var=authorization=JWT)."""
+        plan_file = self.workdir / "tfplan"
+        self.terraform.run(self.workdir, "plan", "-input=false", f"-out={plan_file}", *self.zip_options, *options)
+        shown: dict[str, Any] = json.loads(self.terraform.run(self.workdir, "show", "-json", str(plan_file)).stdout)
+        return shown
+
+    def refusal(self, *options: str) -> str:
+        """Why `terraform plan` with `options` fails, as one line (Terraform wraps and frames its messages)."""
+        result = self.terraform.run(self.workdir, "plan", "-input=false", *self.zip_options, *options, expect=(1,))
+        return " ".join(result.stderr.replace("│", " ").split())
+
+    def evaluate(self, expression: str, *options: str) -> Any:
+        """The value of `expression` (a local, say) with `options`, from `terraform console`."""
+        result = self.terraform.run(
+            self.workdir, "console", *self.zip_options, *options, stdin=f"jsonencode({expression})\n"
+        )
+        return json.loads(json.loads(result.stdout.strip()))

@@ -15,7 +15,7 @@ from table import EMAIL_PREFIX, EMAIL_SORT_KEY, LISTING_PARTITION, TABLE_DEFINIT
 
 from tests.conftest import LAYER_DIR, ROOT
 from tests.infra import code_facts
-from tests.infra.hcl import Configuration, block, load, references, resolve
+from tests.infra.hcl import Configuration, block, configuration_files, load, references, resolve
 from tools import package
 
 API_DIR = ROOT / "api"
@@ -259,6 +259,47 @@ def test_iam_grants_no_wildcards_and_only_own_resources(config: Configuration) -
             pytest.fail(f"the function's role should not need {service}: {statement}")
 
 
+def test_invoke_policy_allows_calling_this_apis_routes_only(config: Configuration) -> None:
+    """AWS_IAM: one statement, execute-api:Invoke, one ARN per route under this API's own execution ARN."""
+    document = config.data["aws_iam_policy_document"]["invoke"]
+    assert document["count"] == '${var.authorization == "AWS_IAM" ? 1 : 0}'
+    (statement,) = document["statement"]
+    assert statement.get("effect", "Allow") == "Allow"
+    assert statement["actions"] == ["execute-api:Invoke"]
+    assert not {"not_actions", "not_resources", "principals", "condition"} & set(statement)
+    # The execution ARN carries the partition, region, account and API id AWS gave; the routes add stage, method and
+    # path (test_authorization evaluates route_invoke_paths, test_deploy reads the deployed policy back).
+    expected = '${[for path in local.route_invoke_paths : "${aws_apigatewayv2_api.http.execution_arn}/${path}"]}'
+    assert statement["resources"] == expected
+    assert references(config.locals["route_invoke_paths"]) == {"var.routes", "local.stage_name"}
+    policy = config.resource("aws_iam_policy", "invoke")
+    assert policy["count"] == document["count"]
+    assert policy["policy"] == "${data.aws_iam_policy_document.invoke[0].json}"
+    # Terraform attaches it to no one: the deployer chooses who may call the API.
+    for kind in ("policy_attachment", "user_policy_attachment", "group_policy_attachment", "role_policy_attachment"):
+        assert not config.resources.get(f"aws_iam_{kind}"), kind
+
+
+def test_no_partition_account_or_region_is_spelled_out() -> None:
+    for path in configuration_files():
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"arn:aws", text), f"{path.name}: an ARN with a fixed partition"
+        assert not re.search(r"(?<![0-9])[0-9]{12}(?![0-9])", text), f"{path.name}: an account id"
+
+
+def test_routes_use_the_authorization_variable(config: Configuration) -> None:
+    route = config.resource("aws_apigatewayv2_route", "function")
+    assert route["authorization_type"] == "${var.authorization}"
+    assert route["authorizer_id"] == '${var.authorization == "JWT" ? aws_apigatewayv2_authorizer.jwt[0].id : null}'
+    assert config.variables["authorization"]["default"] == "AWS_IAM"
+    assert _variable_choices(config, "authorization") == {"AWS_IAM", "JWT", "NONE"}
+    authorizer = config.resource("aws_apigatewayv2_authorizer", "jwt")
+    assert authorizer["authorizer_type"] == "JWT"
+    assert authorizer["identity_sources"] == ["$request.header.Authorization"]
+    jwt = block(authorizer, "jwt_configuration")
+    assert (jwt["issuer"], jwt["audience"]) == ("${var.jwt_issuer}", "${var.jwt_audience}")
+
+
 def test_function_log_group_is_the_one_lambda_writes_to(config: Configuration, function: dict[str, Any]) -> None:
     log_group = config.resource("aws_cloudwatch_log_group", "function")
     function_name = resolve(config, function["function_name"])
@@ -283,45 +324,37 @@ def test_function_is_published_traced_and_served_through_its_alias(
     assert permission["source_arn"].startswith("${aws_apigatewayv2_api.http.execution_arn}/")
 
 
-def _flask_routes() -> list[tuple[str, str]]:
-    """(method, path) of every view decorated with @routes.<method>(path) in api/routes.py."""
-    tree = ast.parse((API_DIR / "routes.py").read_text(encoding="utf-8"))
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef):
-            for decorator in node.decorator_list:
-                if (
-                    isinstance(decorator, ast.Call)
-                    and isinstance(decorator.func, ast.Attribute)
-                    and decorator.func.attr in {"get", "post", "put", "patch", "delete"}
-                    and decorator.args
-                    and isinstance(decorator.args[0], ast.Constant)
-                ):
-                    found.append((decorator.func.attr.upper(), str(decorator.args[0].value)))
-    return found
-
-
-def _route_matches(route_key: str, method: str, path: str) -> bool:
-    if route_key == "$default":
-        return True
-    route_method, _, route_path = route_key.partition(" ")
-    pattern = re.sub(r"\\\{[^}]+\\\+\\\}", ".+", re.escape(route_path))
-    pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", pattern)
-    return route_method in {"ANY", method} and re.fullmatch(pattern, path) is not None
-
-
 def test_api_routes_reach_every_view(config: Configuration) -> None:
     route_keys = config.variables["routes"]["default"]
-    views = _flask_routes()
+    views = code_facts.flask_routes(API_DIR / "routes.py")
     assert views, "found no view in api/routes.py"
     for method, path in views:
-        sample = re.sub(r"<[^>]+>", "some-id", path)
-        assert any(_route_matches(key, method, sample) for key in route_keys), f"no API route for {method} {path}"
+        sample = code_facts.sample_path(path)
+        assert any(code_facts.route_matches(key, method, sample) for key in route_keys), (
+            f"no API route for {method} {path}"
+        )
+
+
+def test_api_routes_are_the_views_methods(config: Configuration) -> None:
+    """Each default route names a method that a view serves on its path: no ANY, which would also catch CORS
+    preflights, and no route (so no invoke permission) for what the code does not serve."""
+    views = code_facts.flask_routes(API_DIR / "routes.py")
+    for key in config.variables["routes"]["default"]:
+        method = key.partition(" ")[0]
+        assert method not in {"ANY", "OPTIONS", "$default"}, f"route {key}: name the method"
+        assert any(
+            code_facts.route_matches(key, view_method, code_facts.sample_path(view)) and view_method == method
+            for view_method, view in views
+        ), f"route {key} reaches no {method} view of api/routes.py"
 
 
 # The variables the deployment promises to validate (the rest take any value of their type).
 VALIDATED = (
     "region",
+    "authorization",
+    "jwt_issuer",
+    "jwt_audience",
+    "jwt_route_scopes",
     "name_prefix",
     "architecture",
     "memory_size",

@@ -9,6 +9,7 @@ by an override file in the test's own copy of infra/), and it keeps a deleted lo
 from __future__ import annotations
 
 import contextlib
+import http.server
 import json
 import os
 import re
@@ -20,6 +21,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 from collections.abc import Iterator
@@ -29,6 +31,9 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from table import TABLE_DEFINITION
 
 from tests.conftest import LAYER_DIR, ROOT
@@ -184,9 +189,13 @@ def test_first_plan_only_creates(deployment: Deployment) -> None:
     added, changed, destroyed = map(int, summary.groups())
     assert (changed, destroyed) == (0, 0)
     config = load()
-    # Every resource of the configuration (the routes once per route key) and nothing else.
+    # Every resource of the configuration (the routes once per route key) and nothing else; with the default
+    # authorization (AWS_IAM) that is the invoke policy and no JWT authorizer.
+    assert "authorization" not in VARIABLES
     expected = sum(len(named) for named in config.resources.values()) + len(config.variables["routes"]["default"]) - 1
-    assert added == expected
+    assert added == expected - 1
+    assert "aws_iam_policy.invoke[0] will be created" in deployment.first_plan
+    assert "aws_apigatewayv2_authorizer" not in deployment.first_plan
 
 
 def test_outputs_point_at_the_deployment(deployment: Deployment, moto: Moto) -> None:
@@ -200,6 +209,14 @@ def test_outputs_point_at_the_deployment(deployment: Deployment, moto: Moto) -> 
     assert re.fullmatch(rf"arn:aws:lambda:{REGION}:{account}:layer:deploy-check-flask-layer:\d+", outputs["layer_arn"])
     assert outputs["function_alias_arn"] == f"arn:aws:lambda:{REGION}:{account}:function:deploy-check-api:live"
     assert outputs["live_version"] == outputs["published_version"] == "1"
+    assert outputs["authorization"] == "AWS_IAM"
+    assert outputs["invoke_policy_arn"] == f"arn:aws:iam::{account}:policy/deploy-check-api-invoke"
+    sigv4 = (
+        f'--aws-sigv4 "aws:amz:{REGION}:execute-api" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" '
+        '${AWS_SESSION_TOKEN:+-H} ${AWS_SESSION_TOKEN:+"x-amz-security-token: $AWS_SESSION_TOKEN"}'
+    )
+    assert outputs["curl_example"].count(sigv4) == 2, outputs["curl_example"]
+    assert outputs["curl_example"].endswith(f"curl -si {sigv4} '{outputs['api_url']}/users'")
 
 
 def test_second_plan_shows_no_changes(deployment: Deployment) -> None:
@@ -301,7 +318,7 @@ def test_function_is_configured_for_the_code(deployment: Deployment, moto: Moto)
 
 
 def test_only_this_api_may_invoke_the_alias(deployment: Deployment, moto: Moto) -> None:
-    api_id = deployment.outputs["api_url"].split("//")[1].split(".")[0]
+    api_id = _api_id(deployment)
     policy = json.loads(
         moto.client("lambda").get_policy(FunctionName=deployment.function_name, Qualifier="live")["Policy"]
     )
@@ -340,7 +357,18 @@ def test_http_api_routes_to_the_alias(deployment: Deployment, moto: Moto) -> Non
     api = moto.client("apigatewayv2")
     (deployed,) = [item for item in api.get_apis()["Items"] if item["Name"] == "deploy-check-http"]
     assert deployed["ProtocolType"] == "HTTP"
-    assert deployed["CorsConfiguration"]["AllowOrigins"] == ["https://app.example.com"]
+    cors = deployed["CorsConfiguration"]
+    assert cors["AllowOrigins"] == ["https://app.example.com"]
+    assert sorted(cors["AllowMethods"]) == ["DELETE", "GET", "PATCH", "POST"]
+    assert sorted(cors["AllowHeaders"]) == [
+        "authorization",
+        "content-type",
+        "x-amz-content-sha256",
+        "x-amz-date",
+        "x-amz-security-token",
+    ]
+    assert sorted(cors["ExposeHeaders"]) == ["location", "retry-after"]
+    assert cors["MaxAge"] == 3600
     (integration,) = api.get_integrations(ApiId=deployed["ApiId"])["Items"]
     assert integration["PayloadFormatVersion"] == "2.0"
     assert integration["IntegrationType"] == "AWS_PROXY"
@@ -357,6 +385,142 @@ def test_http_api_routes_to_the_alias(deployment: Deployment, moto: Moto) -> Non
     access_format = json.loads(access_logs["Format"])
     assert access_format["requestId"] == "$context.requestId"
     assert access_format["integrationRequestId"] == "$context.integration.requestId"
+
+
+def _api_id(deployment: Deployment) -> str:
+    return str(deployment.outputs["api_url"]).split("//")[1].split(".")[0]
+
+
+def test_every_route_requires_sigv4(deployment: Deployment, moto: Moto) -> None:
+    api = moto.client("apigatewayv2")
+    routes = api.get_routes(ApiId=_api_id(deployment))["Items"]
+    assert {route["RouteKey"]: route["AuthorizationType"] for route in routes} == dict.fromkeys(
+        load().variables["routes"]["default"], "AWS_IAM"
+    )
+    assert not any(route.get("AuthorizerId") for route in routes)
+    # moto has no GetAuthorizers; the state says none was made.
+    state = deployment.terraform.run(deployment.workdir, "state list").stdout.split()
+    assert not [address for address in state if address.startswith("aws_apigatewayv2_authorizer.")]
+
+
+def test_invoke_policy_allows_this_apis_routes_only(deployment: Deployment, moto: Moto) -> None:
+    """The policy Terraform made for callers: execute-api:Invoke on exactly one ARN per route of this API."""
+    iam = moto.client("iam")
+    arn = deployment.outputs["invoke_policy_arn"]
+    policy = iam.get_policy(PolicyArn=arn)["Policy"]
+    assert policy["AttachmentCount"] == 0, "Terraform attaches it to no one"
+    document = iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])["PolicyVersion"]["Document"]
+    if isinstance(document, str):
+        document = json.loads(urllib.parse.unquote(document))
+    (statement,) = document["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] in ("execute-api:Invoke", ["execute-api:Invoke"])
+    prefix = f"arn:aws:execute-api:{REGION}:{_account_id(moto)}:{_api_id(deployment)}/$default"
+    resources = [statement["Resource"]] if isinstance(statement["Resource"], str) else statement["Resource"]
+    assert sorted(resources) == sorted(
+        [
+            f"{prefix}/GET/users",
+            f"{prefix}/POST/users",
+            f"{prefix}/GET/users/*",
+            f"{prefix}/PATCH/users/*",
+            f"{prefix}/DELETE/users/*",
+            f"{prefix}/GET/openapi.json",
+        ]
+    )
+
+
+@dataclass
+class _Captured:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+def _run_curl_example(shell: str, command: str, host: str, env: dict[str, str]) -> list[_Captured]:
+    """Run the output's curl command in `shell` with `env`, its requests for `host` answered by a local server that
+    records them (plain HTTP: TLS is not what is checked)."""
+    captured: list[_Captured] = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def _record(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            captured.append(_Captured(self.command, self.path, headers, body))
+            self.send_response(200)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        do_GET = do_POST = _record
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    thread = threading.Thread(target=server.serve_forever, name="curl-recorder", daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        script = f'curl() {{ command curl --connect-to {host}:80:127.0.0.1:{port} "$@"; }}\n'
+        script += command.replace(f"https://{host}", f"http://{host}")
+        result = subprocess.run([shell, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=False)
+        assert result.returncode == 0, result.stderr
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+    return captured
+
+
+def _signature_is_valid(request: _Captured, host: str, credentials: Credentials) -> bool:
+    """Recompute the request's SigV4 signature as API Gateway does, over the headers curl says it signed."""
+    authorization = request.headers["authorization"]
+    match = re.fullmatch(
+        r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, "
+        r"SignedHeaders=([^,]+), Signature=([0-9a-f]{64})",
+        authorization,
+    )
+    assert match, authorization
+    key_id, _, region, service, signed, signature = match.groups()
+    assert (key_id, region, service) == (credentials.access_key, REGION, "execute-api")
+    signed_headers = signed.split(";")
+    assert {"host", "x-amz-date"} <= set(signed_headers)
+    aws_request = AWSRequest(
+        method=request.method,
+        url=f"https://{host}{request.path}",
+        data=request.body,
+        headers={name: request.headers[name] for name in signed_headers},
+    )
+    aws_request.context["timestamp"] = request.headers["x-amz-date"]
+    signer = SigV4Auth(credentials, service, region)
+    expected = signer.signature(signer.string_to_sign(aws_request, signer.canonical_request(aws_request)), aws_request)
+    return bool(signature == expected)
+
+
+@pytest.mark.parametrize("shell", ["bash", "sh"])
+@pytest.mark.parametrize("session_token", ["IQoJb3JpZ2luX2VjE/session+token==", None], ids=["session", "long-term"])
+def test_curl_example_signs_with_the_callers_credentials(
+    deployment: Deployment, session_token: str | None, shell: str
+) -> None:
+    """The AWS_IAM curl command sends SigV4-signed requests for execute-api in the API's region, with the
+    credentials of the shell it runs in, and their session token when there is one. Without one, no token header is
+    signed: curl would sign an empty one it does not send, and AWS would refuse the request."""
+    if shutil.which(shell) is None:
+        pytest.fail(f"{shell} is not installed", pytrace=False)
+    host = str(deployment.outputs["api_url"]).split("//")[1]
+    credentials = Credentials("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", session_token)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "AWS_ACCESS_KEY_ID": credentials.access_key}
+    env["AWS_SECRET_ACCESS_KEY"] = credentials.secret_key
+    if session_token:
+        env["AWS_SESSION_TOKEN"] = session_token
+    created, listed = _run_curl_example(shell, str(deployment.outputs["curl_example"]), host, env)
+    assert (created.method, created.path, listed.method, listed.path) == ("POST", "/users", "GET", "/users")
+    assert json.loads(created.body) == {"name": "Ada Lovelace", "email": "ada@example.com"}
+    for request in (created, listed):
+        assert request.headers["host"] == host
+        assert request.headers.get("x-amz-security-token") == session_token
+        assert ("x-amz-security-token" in request.headers["authorization"]) == bool(session_token)
+        assert _signature_is_valid(request, host, credentials), request.headers
 
 
 def test_log_groups_exist_with_retention(deployment: Deployment, moto: Moto) -> None:
@@ -470,6 +634,57 @@ def test_code_serves_users_from_the_deployed_table(deployment: Deployment, moto:
         ("EMAIL#ada@example.com", "EMAIL"),
         ("EMAIL#grace@example.com", "EMAIL"),
     }
+
+
+def test_jwt_mode_replaces_sigv4_in_place(deployment: Deployment, moto: Moto) -> None:
+    """authorization = JWT on the deployed API: a JWT authorizer, every route updated in place to use it (the URL
+    stays), the invoke policy gone, and a second plan without changes. Last before destroy: it changes the stack."""
+    issuer = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123"
+    scopes = {"DELETE /users/{proxy+}": ["users/admin"]}
+    options = (
+        "-var=authorization=JWT",
+        f"-var=jwt_issuer={issuer}",
+        '-var=jwt_audience=["4example0client0id0abcdefgh"]',
+        f"-var=jwt_route_scopes={json.dumps(scopes)}",
+    )
+    terraform, workdir = deployment.terraform, deployment.workdir
+    plan = terraform.run(
+        workdir, "plan", "-input=false", "-out=jwt.tfplan", "-detailed-exitcode", *options, expect=(2,)
+    )
+    # Route addresses hold a space ("GET /users").
+    planned = dict(re.findall(r"^\s*# (.+?) will be (.+)$", plan.stdout, re.MULTILINE))
+    routes = load().variables["routes"]["default"]
+    assert planned == {
+        "aws_apigatewayv2_authorizer.jwt[0]": "created",
+        # The CORS headers lose SigV4's.
+        "aws_apigatewayv2_api.http": "updated in-place",
+        "aws_iam_policy.invoke[0]": "destroyed",
+        **{f'aws_apigatewayv2_route.function["{key}"]': "updated in-place" for key in routes},
+    }
+    terraform.run(workdir, "apply", "-input=false", "jwt.tfplan")
+    again = terraform.run(workdir, "plan", "-input=false", "-detailed-exitcode", *options, expect=(0, 2))
+    assert again.returncode == 0, f"the plan after the switch wants changes:\n{again.stdout[-4000:]}"
+
+    api = moto.client("apigatewayv2")
+    state = terraform.run(workdir, "state show", "aws_apigatewayv2_authorizer.jwt[0]").stdout
+    authorizer_id = re.search(r'\bid\s+= "([^"]+)"', state)
+    assert authorizer_id, state
+    authorizer = api.get_authorizer(ApiId=_api_id(deployment), AuthorizerId=authorizer_id.group(1))
+    assert authorizer["AuthorizerType"] == "JWT"
+    assert authorizer["IdentitySource"] == ["$request.header.Authorization"]
+    assert authorizer["JwtConfiguration"] == {"Issuer": issuer, "Audience": ["4example0client0id0abcdefgh"]}
+    deployed = {route["RouteKey"]: route for route in api.get_routes(ApiId=_api_id(deployment))["Items"]}
+    assert set(deployed) == set(routes)
+    for key, route in deployed.items():
+        assert (route["AuthorizationType"], route["AuthorizerId"]) == ("JWT", authorizer["AuthorizerId"]), key
+        assert route.get("AuthorizationScopes", []) == scopes.get(key, []), key
+    cors = api.get_api(ApiId=_api_id(deployment))["CorsConfiguration"]
+    assert sorted(cors["AllowHeaders"]) == ["authorization", "content-type"]
+    outputs = json.loads(terraform.run(workdir, "output", "-json").stdout)
+    assert outputs["api_url"]["value"] == deployment.outputs["api_url"]
+    assert "invoke_policy_arn" not in outputs, "null, so not listed"
+    assert outputs["curl_example"]["value"].count('-H "Authorization: Bearer $TOKEN"') == 2
+    assert moto.client("iam").list_policies(Scope="Local")["Policies"] == []
 
 
 def test_destroy_removes_everything(deployment: Deployment, moto: Moto) -> None:

@@ -9,6 +9,7 @@ import base64
 import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,12 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.infra.hcl import INFRA_DIR, block, configuration_files, load, references
-from tests.infra.terraform import Terraform
+from tests.infra.terraform import AWS_PROVIDER, LOCK_FILE, PROVIDER_MIRROR, Terraform
 
 _SKIP_COMMENT = re.compile(r"checkov:skip=([A-Z0-9_]+)(?::(.*))?")
 _CONTEXT_VARIABLE = re.compile(r"\$context\.[A-Za-z0-9.]+")
+# The one documented variable family that takes a name, and the name used: the JWT's subject.
+_JWT_CLAIM = "$context.authorizer.claims.sub"
 # The variables AWS documents for HTTP API access logs, but those that take a property name
 # (authorizer.claims.<name>...): docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging-variables.html
 _DOCUMENTED_NAMES = """
@@ -35,7 +38,7 @@ identity.userAgent identity.userArn integration.error integration.integrationSta
 integration.requestId integration.status integrationErrorMessage integrationLatency integrationStatus path
 protocol requestId requestTime requestTimeEpoch responseLatency responseLength routeKey stage status
 """
-HTTP_API_LOG_VARIABLES = frozenset(f"$context.{name}" for name in _DOCUMENTED_NAMES.split())
+HTTP_API_LOG_VARIABLES = frozenset(f"$context.{name}" for name in _DOCUMENTED_NAMES.split()) | {_JWT_CLAIM}
 # Each request's line says who asked what, the answer, how long it took, what went wrong between
 # API Gateway and Lambda, and the Lambda request id that leads to the function's own log lines.
 REQUIRED_LOG_VARIABLES = {
@@ -52,6 +55,10 @@ REQUIRED_LOG_VARIABLES = {
     "$context.integration.status",
     "$context.integration.error",
     "$context.integrationErrorMessage",
+    # Who called (AWS_IAM, JWT) and why an authorizer refused.
+    "$context.identity.userArn",
+    _JWT_CLAIM,
+    "$context.authorizer.error",
 }
 
 
@@ -155,3 +162,61 @@ def test_checkov_finds_no_failed_check() -> None:
         assert len(reason) >= 20, f"{file}: the skip of {check_id} needs a reason after the colon"
         assert (check_id, reason) in skipped, f"{file}: the skip of {check_id} matches no check (stale?)"
     assert {check_id for check_id, _ in skipped} == {check_id for _, check_id, _ in comments}
+
+    # The routes require authorization as configured by default (AWS_IAM): the check passes, with no skip.
+    passed = {
+        (check["check_id"], check["resource"])
+        for report in terraform_reports
+        for check in report["results"].get("passed_checks", [])
+    }
+    route_checks = {resource for check_id, resource in passed if check_id == "CKV_AWS_309"}
+    assert route_checks, "checkov did not check the routes' authorization (CKV_AWS_309)"
+    assert all(resource.startswith("aws_apigatewayv2_route.function") for resource in route_checks), route_checks
+    assert "CKV_AWS_309" not in {check_id for _, check_id, _ in comments}
+
+
+def _lock_entries(text: str) -> dict[str, tuple[str, str, set[str]]]:
+    """provider address: (version, constraints, hashes) of a .terraform.lock.hcl."""
+    entries = {}
+    for match in re.finditer(r'provider "([^"]+)" \{(.*?)\n\}', text, re.DOTALL):
+        body = match.group(2)
+        version = re.search(r'version\s*=\s*"([^"]+)"', body)
+        constraints = re.search(r'constraints\s*=\s*"([^"]+)"', body)
+        assert version, body
+        hashes = set(re.findall(r'"((?:h1|zh):[^"]+)"', body))
+        entries[match.group(1)] = (version.group(1), constraints.group(1) if constraints else "", hashes)
+    return entries
+
+
+def test_lock_file_pins_the_provider(terraform: Terraform, tmp_path: Path) -> None:
+    """infra/.terraform.lock.hcl: hashicorp/aws 5.100.0 within versions.tf's constraint, with the checksums of the
+    packages in the local mirror (when there is one) as `terraform providers lock` computes them."""
+    (entry,) = _lock_entries(LOCK_FILE.read_text(encoding="utf-8")).items()
+    address, (version, constraints, hashes) = entry
+    assert address == AWS_PROVIDER
+    assert version == "5.100.0"
+    (versions_tf,) = [path for path in configuration_files() if path.name == "versions.tf"]
+    required = re.search(r'aws = \{.*?version\s*=\s*"([^"]+)"', versions_tf.read_text(encoding="utf-8"), re.DOTALL)
+    assert required, "versions.tf has no version constraint for aws"
+    assert constraints == required.group(1)
+    assert hashes, "no checksums"
+    if not PROVIDER_MIRROR.is_dir():
+        return  # the registry's packages are checked against the lock file by `terraform init`
+    # A filesystem mirror holds unpacked folders (<version>/<os>_<arch>/) or packed zips.
+    provider_dir = PROVIDER_MIRROR / AWS_PROVIDER
+    platforms = {path.name for path in (provider_dir / version).glob("*_*") if path.is_dir()}
+    platforms |= {
+        match.group(1)
+        for path in provider_dir.glob(f"terraform-provider-aws_{version}_*.zip")
+        if (match := re.fullmatch(rf"terraform-provider-aws_{re.escape(version)}_(\w+_\w+)\.zip", path.name))
+    }
+    assert platforms, f"{provider_dir} holds no package of {version}"
+    copy = tmp_path / "infra"
+    copy.mkdir()
+    for path in configuration_files():
+        shutil.copy2(path, copy / path.name)
+    options = [f"-platform={platform}" for platform in sorted(platforms)]
+    terraform.run(copy, "providers lock", f"-fs-mirror={PROVIDER_MIRROR}", *options)
+    (mirror_entry,) = _lock_entries((copy / ".terraform.lock.hcl").read_text(encoding="utf-8")).values()
+    assert mirror_entry[0] == version
+    assert mirror_entry[2] <= hashes, f"the committed lock file lacks the mirror's checksums {mirror_entry[2] - hashes}"
