@@ -47,6 +47,8 @@ locals {
     LAMBDA_WSGI_BASE_PATH    = var.wsgi_base_path
     # The API's access log has a line per request; the layer's own line is off unless asked for.
     LAMBDA_WSGI_ACCESS_LOG = var.function_access_log ? "on" : null
+    # Read only under SnapStart: what the layer primes the app with before the snapshot.
+    LAMBDA_WSGI_PRIME_PATH = var.snap_start ? var.snapstart_prime_path : null
   }
 }
 
@@ -72,6 +74,14 @@ resource "aws_lambda_function" "api" {
 
   environment {
     variables = { for name, value in local.function_environment : name => value if value != null }
+  }
+
+  # Published versions (the live alias serves one) start from a snapshot of their init; $LATEST never does.
+  dynamic "snap_start" {
+    for_each = var.snap_start ? ["PublishedVersions"] : []
+    content {
+      apply_on = snap_start.value
+    }
   }
 
   tracing_config {

@@ -261,6 +261,24 @@ variable "function_access_log" {
   nullable    = false
 }
 
+variable "snap_start" {
+  description = "Lambda SnapStart for the published versions the live alias serves: init runs once per version and new execution environments are restored from its snapshot, so cold starts skip importing Flask. For Python it costs a snapshot cache charge per GB-second for as long as a published version is active, plus a restore charge per GB for every environment restored; see the README's SnapStart section for when it pays."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "snapstart_prime_path" {
+  description = "Under SnapStart, the path of the GET request the layer sends through the app before the snapshot (LAMBDA_WSGI_PRIME_PATH). null: the layer's default, which reaches Flask's routing only; \"off\" leaves priming out. Name a route only if it has no side effects."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.snapstart_prime_path == null || try(var.snapstart_prime_path == "off" || startswith(var.snapstart_prime_path, "/"), false)
+    error_message = "snapstart_prime_path must be a path starting with / (such as /health), or \"off\"."
+  }
+}
+
 variable "live_version" {
   description = "Function version the live alias (and so the API) serves. null: the version this apply publishes. Set it to an earlier version number to roll back."
   type        = string
