@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Project tasks: test | package | serve | invoke | bench | lint.  Each sets up the Python 3.13 venv it needs.
+# Project tasks: test | package | serve | invoke | bench | load | fuzz | lint.  Each sets up the Python 3.13 venv it needs.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -61,6 +61,11 @@ cmd_test() {
     venv "$ROOT/.venv-checkov" "$ROOT/requirements/checkov.txt"
     export CHECKOV="$ROOT/.venv-checkov/bin/checkov"
   fi
+  # schemathesis, which the fuzz tests run, pins its own dependency tree too: .venv-fuzz.
+  if [ -f "$ROOT/requirements/fuzz.txt" ]; then
+    venv "$ROOT/.venv-fuzz" "$ROOT/requirements/fuzz.txt"
+    export SCHEMATHESIS="$ROOT/.venv-fuzz/bin/schemathesis"
+  fi
   # serve's execution environments run on a Python that has only what Lambda's runtime has.
   venv "$ROOT/.venv-runtime" "$ROOT/requirements/runtime.txt"
   # The tests' paths are the project's (tests/layer/...); serve, which they start, imports the layer by its Lambda name.
@@ -101,6 +106,23 @@ cmd_bench() {
   cd "$ROOT" && PYTHONPATH="$LAYER_PATH" "$ROOT/.venv-bench/bin/python" -m tools.bench "$@"
 }
 
+cmd_load() {
+  wants_help "$@" && exec env PYTHONPATH="$ROOT:$LAYER_PATH" "$PYTHON_313" -m tools.loadtest "$@"
+  dev_venv
+  venv "$ROOT/.venv-runtime" "$ROOT/requirements/runtime.txt"
+  run_tool "$VENV/bin/python" -m tools.loadtest --runtime-python "$ROOT/.venv-runtime/bin/python" "$@"
+}
+
+cmd_fuzz() {
+  wants_help "$@" && exec env PYTHONPATH="$ROOT:$LAYER_PATH" "$PYTHON_313" -m tools.loadtest.fuzz "$@"
+  dev_venv
+  venv "$ROOT/.venv-runtime" "$ROOT/requirements/runtime.txt"
+  # schemathesis runs from a venv of its own; serve, which the run starts, from the development one.
+  venv "$ROOT/.venv-fuzz" "$ROOT/requirements/fuzz.txt"
+  run_tool "$VENV/bin/python" -m tools.loadtest.fuzz --runtime-python "$ROOT/.venv-runtime/bin/python" \
+    --schemathesis "$ROOT/.venv-fuzz/bin/schemathesis" "$@"
+}
+
 usage() {
   cat <<USAGE
 usage: ./build.sh COMMAND [ARGS]
@@ -109,6 +131,8 @@ usage: ./build.sh COMMAND [ARGS]
   serve     run the API locally behind an API Gateway-like front (--port P, default 8000; --watch)
   invoke    run one event (a JSON file, or - for standard input) through the built zips and print the result
   bench     compare this layer with other Flask-on-Lambda adapters
+  load      concurrent clients against the users API (--clients N, --seconds S, --url URL), then an integrity audit
+  fuzz      schemathesis against the users API's OpenAPI document, every check and the stateful phase included
   lint      ruff and mypy only
 Each command but test and lint takes --help.
 USAGE
@@ -120,7 +144,7 @@ command="${1:-}"
 case "$command" in
   -h|--help|help) usage; exit 0 ;;
   "") usage_error "no command given" ;;
-  test|package|serve|invoke|bench|lint) ;;
+  test|package|serve|invoke|bench|load|fuzz|lint) ;;
   *) usage_error "unknown command '$command'" ;;
 esac
 PYTHON_313="$(find_python)" || exit $?
@@ -130,5 +154,7 @@ case "$command" in
   serve) cmd_serve "$@" ;;
   invoke) cmd_invoke "$@" ;;
   bench) cmd_bench "$@" ;;
+  load) cmd_load "$@" ;;
+  fuzz) cmd_fuzz "$@" ;;
   lint) cmd_lint "$@" ;;
 esac
