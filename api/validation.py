@@ -16,11 +16,15 @@ EMAIL_MAX_LENGTH = 254
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
-# The schema's patterns, shared with openapi.json. A name is 1..100 code points once leading and
-# trailing whitespace is set aside. The email pattern ends in `(?![\s\S])` rather than `$` because
-# Python's `$` also matches before a final newline, and the document must mean the same in every engine.
-NAME_PATTERN = r"^\s*\S(?:[\s\S]{0,98}\S)?\s*$"
-EMAIL_PATTERN = r"^[^\s@\x00-\x1f\x7f]+@[^\s@.\x00-\x1f\x7f]+(?:\.[^\s@.\x00-\x1f\x7f]+)+(?![\s\S])"
+# The schema's patterns, written out in openapi.json as they are here. Whitespace is spelled out as the characters
+# Python's str.isspace() (and so strip()) takes, since `\s` means other sets in other regex engines. A name is
+# 1..100 code points once leading and trailing whitespace is set aside. The email pattern ends in `(?![\s\S])`
+# rather than `$` because Python's `$` also matches before a final newline, and the document must mean the same in
+# every engine.
+_SPACE = r"\x09-\x0d\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_EMAIL_PART = r"\x00-\x20\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000@"
+NAME_PATTERN = rf"^[{_SPACE}]*[^{_SPACE}](?:[\s\S]{{0,98}}[^{_SPACE}])?[{_SPACE}]*$"
+EMAIL_PATTERN = rf"^[^{_EMAIL_PART}]+@[^{_EMAIL_PART}.]+(?:\.[^{_EMAIL_PART}.]+)+(?![\s\S])"
 _EMAIL = re.compile(EMAIL_PATTERN)
 
 USER_FIELDS = ("name", "email")

@@ -306,9 +306,15 @@ def test_function_is_configured_for_the_code(deployment: Deployment, moto: Moto)
     sources = code_facts.read_sources([*(ROOT / "api").glob("*.py"), *LAYER_DIR.rglob("*.py")])
     read = {name for name in code_facts.environment_variables(sources) if not code_facts.is_runtime_variable(name)}
     # The optional settings are left unset (null wsgi_* variables, function_access_log false, no previous page
-    # token keys), so the defaults apply: the layer's own access line is off, API Gateway's access log has every
-    # request, and only the current key verifies page tokens.
-    optional = {"LAMBDA_WSGI_APP", "LAMBDA_WSGI_BASE_PATH", "LAMBDA_WSGI_ACCESS_LOG", "PAGE_TOKEN_PREVIOUS_KEYS"}
+    # token keys, snap_start false), so the defaults apply: the layer's own access line is off, API Gateway's
+    # access log has every request, only the current key verifies page tokens, and nothing primes a snapshot.
+    optional = {
+        "LAMBDA_WSGI_APP",
+        "LAMBDA_WSGI_BASE_PATH",
+        "LAMBDA_WSGI_ACCESS_LOG",
+        "PAGE_TOKEN_PREVIOUS_KEYS",
+        "LAMBDA_WSGI_PRIME_PATH",
+    }
     assert set(environment) == read - optional
     assert environment["USERS_TABLE"] == deployment.outputs["table_name"]
     assert len(environment["PAGE_TOKEN_KEY"]) >= 32

@@ -30,6 +30,8 @@ def test_the_document_states_the_rules_validation_enforces(api_modules: dict[str
     document = json.loads(DOCUMENT_PATH.read_text())
     schemas = document["components"]["schemas"]
     assert schemas["Email"]["maxLength"] == validation.EMAIL_MAX_LENGTH
+    assert schemas["Name"]["pattern"] == validation.NAME_PATTERN
+    assert schemas["Email"]["pattern"] == validation.EMAIL_PATTERN
     assert schemas["NewUser"]["required"] == list(validation.USER_FIELDS)
     for name in ("NewUser", "UserChanges"):
         assert set(schemas[name]["properties"]) == set(validation.USER_FIELDS)
