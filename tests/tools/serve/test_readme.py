@@ -43,3 +43,21 @@ def test_the_users_walkthrough_runs_twice_in_a_row(serve: Serve) -> None:
         assert lines[1] == "409", lines
         assert lines[-2:] == ["204", "404"], lines
         assert '"countess-' in lines[3], lines
+
+
+def test_the_readme_shows_what_serve_prints() -> None:
+    """The lines README quotes after `./build.sh serve` are the ones serve prints, in order, but for the
+    run's own figures (ports, sizes, the temporary folder)."""
+    text = (ROOT / "README.md").read_text()
+    quoted = re.search(r"and prints:\n\n((?:    .+\n)+)", text)
+    assert quoted is not None, "README's fresh-machine section no longer quotes serve's lines"
+    lines = [line[4:] for line in quoted[1].splitlines()]
+
+    def shape(line: str) -> str:
+        return re.sub(r"\d+(\.\d+)?", "N", re.sub(r"/tmp/lambda-serve-\w+", "TMP", line))
+
+    with serving("--port", "0") as serve:
+        printed = [line for line in serve.stdout if not line.startswith("{")]
+    assert [shape(line) for line in printed[: len(lines)]] == [
+        shape(line.replace(":8000", f":{serve.port}")) for line in lines
+    ]
