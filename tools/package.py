@@ -23,6 +23,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+# What the layer serves (`module:attribute`), read from the same variable the layer reads on Lambda.
+from lambda_wsgi.settings import APP_VARIABLE, DEFAULT_APP
+
 ROOT = Path(__file__).resolve().parent.parent
 LAYER_DIR = ROOT / "python-lambda-layer"
 LAYER_REQUIREMENTS = ROOT / "requirements" / "layer.txt"
@@ -304,9 +307,6 @@ def _walk(directory: Path, skipped: frozenset[str] = _SKIPPED_DIRS) -> Iterator[
 
 # --- the function ----------------------------------------------------------------------------------------
 
-# What the layer serves (`module:attribute`), read from the same variable the layer reads on Lambda.
-APP_VARIABLE = "LAMBDA_WSGI_APP"
-DEFAULT_APP = "routes:routes"
 # Beside routes.py: more of the function's folder to leave out, in .gitignore's syntax.
 IGNORE_FILE = ".lambdaignore"
 # Everything in the function's folder ships except these (.gitignore patterns, read before the ignore file's,

@@ -4,7 +4,8 @@ Behind API Gateway (HTTP API 2.0 and 1.0, REST API), Lambda function URLs and AL
 """
 
 from .adapter import Adapter
-from .app_loader import APP_VARIABLE, DEFAULT_APP, load_app
+from .app_loader import load_app
 from .errors import AppLoadError, UnsupportedEventError
+from .settings import APP_VARIABLE, DEFAULT_APP
 
 __all__ = ["APP_VARIABLE", "DEFAULT_APP", "Adapter", "AppLoadError", "UnsupportedEventError", "load_app"]

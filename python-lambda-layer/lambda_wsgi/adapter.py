@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 from .access_log import log_access
 from .aws import MAX_INVOKE_PAYLOAD
 from .errors import BadEventError
-from .request import clean_prefix
 from .response import HttpResponse, WSGIApp, call_app, json_error
 from .sources import FallbackSource, find_source, sources
+from .sources.path_prefix import clean_prefix
 from .sources.shapes import mismatch
 
 if TYPE_CHECKING:

@@ -15,9 +15,7 @@ from typing import Any, cast
 
 from .errors import AppLoadError
 from .response import WSGIApp, error_body
-
-APP_VARIABLE = "LAMBDA_WSGI_APP"
-DEFAULT_APP = "routes:routes"
+from .settings import APP_VARIABLE, DEFAULT_APP
 
 
 def load_app(spec: str = DEFAULT_APP) -> WSGIApp:

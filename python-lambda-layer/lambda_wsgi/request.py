@@ -7,15 +7,11 @@ and Lambda context under documented `aws.*` keys.
 
 from __future__ import annotations
 
-import binascii
 import sys
 from collections.abc import Mapping
 from io import BytesIO
 from typing import Any
 from urllib.parse import unquote_to_bytes
-
-from .base64_codec import codec
-from .errors import BadEventError
 
 Environ = dict[str, Any]
 
@@ -128,72 +124,6 @@ def _native(value: str) -> str:
     return value.encode().decode("latin-1")
 
 
-# The caller, as the API's authorizer established it; the keys are documented in README ("Who is calling").
-JWT_CLAIMS = "aws.jwt_claims"  # dict: the token's claims (JWT authorizer, REST API Cognito user pool authorizer)
-JWT_SCOPES = "aws.jwt_scopes"  # list[str]: the token's scopes, [] when it has none
-IAM_PRINCIPAL = "aws.iam_principal"  # dict: userArn, accountId, accessKey, callerId, userId, principalOrgId
-AUTHORIZER_CONTEXT = "aws.authorizer_context"  # dict: what a Lambda authorizer returned as its context
-IAM_FIELDS = ("userArn", "accountId", "accessKey", "callerId", "userId", "principalOrgId")
-
-
-def add_jwt(environ: Environ, claims: Any, scopes: Any) -> None:
-    """The token's claims and scopes; REMOTE_USER is its subject."""
-    if not isinstance(claims, dict) or not (scopes is None or isinstance(scopes, list)):
-        raise TypeError("JWT claims must be an object and scopes an array")
-    environ[JWT_CLAIMS] = claims
-    environ[JWT_SCOPES] = [str(scope) for scope in scopes or ()]
-    subject = claims.get("sub")
-    if isinstance(subject, str) and subject:
-        environ["REMOTE_USER"] = subject
-
-
-def add_iam(environ: Environ, principal: dict[str, Any]) -> None:
-    """A SigV4-signed caller (`IAM_FIELDS`, each a string or None); REMOTE_USER is its ARN."""
-    if not all(value is None or isinstance(value, str) for value in principal.values()):
-        raise TypeError("the IAM principal's fields must be strings")
-    environ[IAM_PRINCIPAL] = principal
-    if principal.get("userArn"):
-        environ["REMOTE_USER"] = principal["userArn"]
-
-
-def add_authorizer_context(environ: Environ, context: Any, principal_id: Any = None) -> None:
-    """A Lambda authorizer's context; REMOTE_USER is the principal it named, where the event carries one."""
-    if not isinstance(context, dict) or not (principal_id is None or isinstance(principal_id, str)):
-        raise TypeError("a Lambda authorizer's context must be an object and its principalId a string")
-    environ[AUTHORIZER_CONTEXT] = context
-    if principal_id:
-        environ["REMOTE_USER"] = principal_id
-
-
-# Bodies and headers, as the event kinds carry them.
-
-
-def request_body(body: str | None, is_base64: bool) -> bytes:
-    """The exact bytes the client sent: UTF-8 of a text body, or the decoded base64."""
-    if not body:
-        return b""
-    if not is_base64:
-        return body.encode()
-    try:
-        return codec().decode(body, validate=True)
-    except (binascii.Error, ValueError):
-        raise BadEventError("isBase64Encoded is true but the body is not valid base64") from None
-
-
-def request_headers(event: dict[str, Any]) -> dict[str, str]:
-    """Request headers of a 1.0 or ALB event by lowercase name, repeats joined as HTTP allows."""
-    multi = event.get("multiValueHeaders")
-    if not multi:
-        return {name.lower(): value for name, value in (event.get("headers") or {}).items()}
-    headers: dict[str, str] = {}
-    for name, values in multi.items():
-        lower = name.lower()
-        separator = "; " if lower == "cookie" else ", "
-        joined = separator.join(values or ())
-        headers[lower] = headers[lower] + separator + joined if lower in headers else joined
-    return headers
-
-
 # Paths: PEP 3333 wants PATH_INFO and SCRIPT_NAME as the percent-decoded bytes, as latin-1 text.
 
 
@@ -206,39 +136,3 @@ def native_path(raw_path: str) -> str:
     if "%" not in raw_path and raw_path.isascii():
         return raw_path
     return unquote_to_bytes(raw_path).decode("latin-1")
-
-
-def split_prefix(path: str, prefixes: tuple[str, ...]) -> tuple[str, str]:
-    """Move each prefix that starts `path` (as whole segments) into SCRIPT_NAME, in order."""
-    script_name = ""
-    for prefix in prefixes:
-        if prefix and (path == prefix or path.startswith(prefix + "/")):
-            script_name += prefix
-            path = path[len(prefix) :]
-    if not path and not script_name:
-        path = "/"
-    return script_name, path
-
-
-def clean_prefix(prefix: str | None) -> str:
-    """Normalise a configured base path: `api/`, `/api` and `/api/` all mean `/api`."""
-    if not prefix:
-        return ""
-    prefix = prefix.strip().strip("/")
-    return "/" + native_path(prefix) if prefix else ""
-
-
-def on_api_domain(domain_name: str) -> bool:
-    """Whether the request came to the API's own `*.execute-api.*` domain (or a local one), not a custom domain."""
-    return ".execute-api." in domain_name or "." not in domain_name  # "." not in: localhost, emulators
-
-
-def stage_prefix(stage: str | None, domain_name: str) -> str:
-    """The path prefix a named stage puts in front of every path, or "" where there is none.
-
-    On the API's own domain a named stage is the first path segment; behind a custom domain the
-    API mapping replaces it, so a first segment of the same name is the app's.
-    """
-    if not stage or stage == "$default" or not on_api_domain(domain_name):
-        return ""
-    return "/" + stage

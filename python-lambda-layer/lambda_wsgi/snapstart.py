@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 import random
 from collections.abc import Callable
 from functools import cache
@@ -20,9 +19,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("lambda_wsgi")
 
-PRIME_PATH_VARIABLE = "LAMBDA_WSGI_PRIME_PATH"
-# Reaches Flask's routing and matches no route of a sane app: a 404, with no side effect on any data.
-DEFAULT_PRIME_PATH = "/__lambda_wsgi__/prime"
 PRIME_REQUEST_ID = "snapstart-prime"
 
 
@@ -36,25 +32,24 @@ def on_restore(adapter: Callable[[], Adapter]) -> None:
         register(_after_restore, adapter)
 
 
-def prime_before_snapshot(adapter: Adapter) -> None:
+def prime_before_snapshot(adapter: Adapter, path: str | None) -> None:
     """Register, after the app has loaded (so it runs before the app's own before-snapshot hooks), the priming.
 
-    `LAMBDA_WSGI_PRIME_PATH=off` leaves it out (to measure what it buys, or for an app whose routing is not safe
-    to run before the snapshot).
+    `path` None (`LAMBDA_WSGI_PRIME_PATH=off`) leaves it out, to measure what it buys or for an app whose
+    routing is not safe to run before the snapshot.
     """
-    if os.environ.get(PRIME_PATH_VARIABLE, "").lower() == "off":
+    if path is None:
         return
     register = _hooks("register_before_snapshot")
     if register is not None:
-        register(prime, adapter)
+        register(prime, adapter, path)
 
 
-def prime(adapter: Adapter) -> None:
+def prime(adapter: Adapter, path: str) -> None:
     """One synthetic HTTP API 2.0 request through the whole path, so imports and caches are in the snapshot.
 
     Its result is discarded and it writes no access line; a failure is logged and does not stop the snapshot.
     """
-    path = os.environ.get(PRIME_PATH_VARIABLE) or DEFAULT_PRIME_PATH
     try:
         result = adapter.serve(prime_event(path), None, "prime", access_log=False)
     except Exception:  # the handler never raises for an HTTP event; this is belt and braces for the snapshot

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from lambda_wsgi.base64_codec import codec, stdlib_encode
 from lambda_wsgi.errors import BadEventError
-from lambda_wsgi.request import request_body
 from lambda_wsgi.response import response_body
+from lambda_wsgi.sources.payload import request_body
 from tests.conftest import LAYER_DIR
 
 PNG = [("Content-Type", "image/png")]

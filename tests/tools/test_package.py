@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from lambda_wsgi.settings import APP_VARIABLE, DEFAULT_APP
 from tests.tools.conftest import API_DIR, ECHO_DIR, SITE_DIR, serving
 from tools import package
 
@@ -31,7 +32,7 @@ ROOT = package.ROOT
 
 
 def _package(*args: str, hash_seed: str = "random", cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    environment = {key: value for key, value in os.environ.items() if key != package.APP_VARIABLE}
+    environment = {key: value for key, value in os.environ.items() if key != APP_VARIABLE}
     return subprocess.run(
         [sys.executable, str(ROOT / "tools" / "package.py"), *args],
         cwd=cwd,
@@ -272,7 +273,7 @@ def _tree(root: Path, files: dict[str, str | bytes]) -> Path:
     return root
 
 
-def _shipped(function_dir: Path, app: str = package.DEFAULT_APP) -> set[str]:
+def _shipped(function_dir: Path, app: str = DEFAULT_APP) -> set[str]:
     return set(package.function_files(function_dir, app))
 
 
@@ -511,19 +512,13 @@ def test_an_app_that_would_not_load_stops_the_build_saying_where(
 
 
 def test_the_app_comes_from_the_option_else_the_variable_else_routes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(package.APP_VARIABLE, raising=False)
+    monkeypatch.delenv(APP_VARIABLE, raising=False)
     assert package.parse_args([]).app == "routes:routes"
-    monkeypatch.setenv(package.APP_VARIABLE, "app:app")
+    monkeypatch.setenv(APP_VARIABLE, "app:app")
     assert package.parse_args([]).app == "app:app"
     assert package.parse_args(["--app", "web:application"]).app == "web:application"
-    monkeypatch.setenv(package.APP_VARIABLE, "")  # as the layer reads it: empty is the default
+    monkeypatch.setenv(APP_VARIABLE, "")  # as the layer reads it: empty is the default
     assert package.parse_args([]).app == "routes:routes"
-
-
-def test_the_layer_and_the_build_agree_on_the_app_setting() -> None:
-    from lambda_wsgi import app_loader
-
-    assert (package.APP_VARIABLE, package.DEFAULT_APP) == (app_loader.APP_VARIABLE, app_loader.DEFAULT_APP)
 
 
 def test_paths_given_on_the_command_line_are_read_from_where_it_was_typed(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from lambda_wsgi.settings import DEFAULT_APP
 from tools import package
 
 from . import dynamodb
@@ -189,7 +190,7 @@ def build_zips(args: argparse.Namespace, root: Path, output: Output) -> tuple[Pa
         function_zip = args.function_zip
         if function_zip is None:
             # The app the function will serve, as `--env LAMBDA_WSGI_APP=...` sets it, must be in the code.
-            app = dict(item.split("=", 1) for item in args.env).get("LAMBDA_WSGI_APP") or package.DEFAULT_APP
+            app = dict(item.split("=", 1) for item in args.env).get("LAMBDA_WSGI_APP") or DEFAULT_APP
             built = package.build_function(
                 root / "function.zip", args.function_dir, package.host_architecture(), layer_zip, app=app
             )

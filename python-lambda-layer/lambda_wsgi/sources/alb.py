@@ -10,8 +10,10 @@ from collections.abc import Iterator
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..request import Environ, build_environ, native_path, request_body, request_headers, split_prefix
+from ..request import Environ, build_environ, native_path
 from ..response import folded_headers, multi_value_headers, response_body
+from .path_prefix import split_prefix
+from .payload import request_body, request_headers
 from .shapes import EVENT_1_0_FIELDS, Shape
 
 if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every cold start

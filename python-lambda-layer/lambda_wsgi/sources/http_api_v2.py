@@ -10,20 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import BadEventError
-from ..request import (
-    IAM_FIELDS,
-    Environ,
-    add_authorizer_context,
-    add_iam,
-    add_jwt,
-    build_environ,
-    native_path,
-    on_api_domain,
-    request_body,
-    split_prefix,
-    stage_prefix,
-)
+from ..request import Environ, build_environ, native_path
 from ..response import folded_headers, response_body
+from .identity import IAM_FIELDS, add_authorizer_context, add_iam, add_jwt
+from .path_prefix import on_api_domain, split_prefix, stage_prefix
+from .payload import request_body
 from .shapes import Each, Items, Shape
 
 if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every cold start

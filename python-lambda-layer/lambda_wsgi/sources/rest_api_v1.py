@@ -10,20 +10,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode
 
 from ..errors import BadEventError
-from ..request import (
-    IAM_FIELDS,
-    Environ,
-    add_authorizer_context,
-    add_iam,
-    add_jwt,
-    build_environ,
-    native_path,
-    request_body,
-    request_headers,
-    split_prefix,
-    stage_prefix,
-)
+from ..request import Environ, build_environ, native_path
 from ..response import multi_value_headers, response_body
+from .identity import IAM_FIELDS, add_authorizer_context, add_iam, add_jwt
+from .path_prefix import split_prefix, stage_prefix
+from .payload import request_body, request_headers
 from .shapes import EVENT_1_0_FIELDS, Items, Required, Shape
 
 if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every cold start
