@@ -68,22 +68,25 @@ def context() -> LambdaContext:
 
 def http_event(
     method: str = "GET",
-    path: str = "/",
+    raw_path: str = "/",
     *,
     query: str = "",
     headers: dict[str, str] | None = None,
     cookies: list[str] | None = None,
     body: str | bytes | None = None,
+    content_type: str | None = None,
     stage: str = "$default",
 ) -> dict[str, Any]:
     """An HTTP API payload 2.0 event for one request, shaped like tests/events/http_api_v2.json.
 
-    `path` is the raw path as the client sent it and `query` the raw query string; the fields AWS
-    derives from them are filled in as AWS does. Bytes bodies travel base64-encoded, as API Gateway
-    sends binary bodies.
+    `raw_path` is the path as the client sent it, percent-encoded (`urllib.parse.quote` makes one from text),
+    and `query` the raw query string; the fields AWS derives from them are filled in as AWS does. Bytes bodies
+    travel base64-encoded, as API Gateway sends binary bodies; `content_type` is the body's Content-Type header.
     """
     event: dict[str, Any] = load_event("http_api_v2")
-    raw_path = path if stage == "$default" else f"/{stage}{path}"
+    sent = {"content-type": content_type} if content_type is not None else {}
+    sent.update({name.lower(): value for name, value in (headers or {}).items()})
+    raw_path = raw_path if stage == "$default" else f"/{stage}{raw_path}"
     parameters: dict[str, str] = {}
     for name, value in parse_qsl(query, keep_blank_values=True):
         # API Gateway joins repeated parameters with commas here; rawQueryString keeps them apart.
@@ -98,7 +101,7 @@ def http_event(
             "x-forwarded-for": "205.255.255.176",
             "x-forwarded-port": "443",
             "x-forwarded-proto": "https",
-            **{name.lower(): value for name, value in (headers or {}).items()},
+            **sent,
         },
     )
     optional: dict[str, Any] = {"cookies": cookies, "queryStringParameters": parameters}

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
+from urllib.parse import quote
 
 import boto3
 import page_token
@@ -22,10 +23,11 @@ import validation
 from lambda_wsgi import Adapter
 from lambda_wsgi.app_loader import app_for_blueprint
 from tests.api.contract import Contract
-from tests.api.events import JSON, http_event
 from tests.api.faults import Faults
-from tests.conftest import ROOT, lambda_context
+from tests.conftest import ROOT, http_event, lambda_context
 from tools.moto_server import MotoServer
+
+JSON = "application/json"
 
 API_DIR = ROOT / "api"
 TABLE_NAME = "users-test"
@@ -64,7 +66,10 @@ class Api:
     ) -> Reply:
         if json_body is not None:
             body = json.dumps(json_body)
-        event = http_event(method, path, query=query, body=body, content_type=content_type, headers=headers)
+        sent_type = content_type if body is not None else None
+        event = http_event(
+            method, quote(path, safe="/"), query=query, body=body, content_type=sent_type, headers=headers
+        )
         context = lambda_context()
         result = self.handler(event, context)
         assert set(result) == {"statusCode", "headers", "cookies", "body", "isBase64Encoded"}

@@ -26,7 +26,7 @@ from tests.layer.conftest import Invoke, body_bytes, json_body
 def test_a_view_exception_becomes_a_json_500_with_the_request_id(
     adapter: Adapter, caplog: pytest.LogCaptureFixture
 ) -> None:
-    result: dict[str, Any] = dict(adapter(http_event(path="/fails"), lambda_context("req-500")))
+    result: dict[str, Any] = dict(adapter(http_event(raw_path="/fails"), lambda_context("req-500")))
     assert result["statusCode"] == 500
     assert result["headers"]["Content-Type"] == "application/json"
     assert json_body(result) == {"message": "Internal Server Error", "requestId": "req-500"}
@@ -40,7 +40,7 @@ def test_an_exception_midway_through_a_stream_becomes_a_500_and_the_stream_is_cl
     adapter: Adapter, caplog: pytest.LogCaptureFixture
 ) -> None:
     sample_routes.closed_streams.clear()
-    result: dict[str, Any] = dict(adapter(http_event(path="/stream-fails"), lambda_context("req-stream")))
+    result: dict[str, Any] = dict(adapter(http_event(raw_path="/stream-fails"), lambda_context("req-stream")))
     assert result["statusCode"] == 500
     assert json_body(result) == {"message": "Internal Server Error", "requestId": "req-stream"}
     assert "partial" not in result["body"]
@@ -55,7 +55,7 @@ def test_a_raw_wsgi_app_that_raises_gets_the_same_json_500() -> None:
     def broken(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         raise ValueError("boom")
 
-    result = dict(Adapter(broken)(http_event(path="/"), lambda_context("req-raw")))
+    result = dict(Adapter(broken)(http_event(raw_path="/"), lambda_context("req-raw")))
     assert (result["statusCode"], json_body(result)) == (
         500,
         {"message": "Internal Server Error", "requestId": "req-raw"},
@@ -133,7 +133,7 @@ def test_a_fault_of_the_layer_reading_a_sound_event_is_a_500_with_its_traceback(
         raise TypeError("a bug in the layer")
 
     monkeypatch.setattr("lambda_wsgi.sources.http_api_v2.build_environ", broken)
-    result = dict(adapter(http_event(path="/users/ada"), lambda_context("req-bug")))
+    result = dict(adapter(http_event(raw_path="/users/ada"), lambda_context("req-bug")))
     assert result["statusCode"] == 500
     assert json_body(result) == {"message": "Internal Server Error", "requestId": "req-bug"}
     (record,) = [record for record in caplog.records if record.levelno == logging.ERROR]
@@ -167,8 +167,8 @@ def test_one_access_line_per_request_saying_how_the_environment_started(
 ) -> None:
     adapter = logging_adapter
     caplog.set_level(logging.INFO, logger="lambda_wsgi")
-    adapter(http_event(path="/users/ada"), lambda_context("first"))
-    adapter(http_event(method="POST", path="/nowhere", stage="prod"), lambda_context("second"))
+    adapter(http_event(raw_path="/users/ada"), lambda_context("first"))
+    adapter(http_event(method="POST", raw_path="/nowhere", stage="prod"), lambda_context("second"))
     first, second = access_lines(caplog)
     assert {key: first[key] for key in ("type", "requestId", "method", "path", "status", "start", "source")} == {
         "type": "access",
@@ -190,7 +190,7 @@ def test_one_access_line_per_request_saying_how_the_environment_started(
 
 def test_access_line_fits_lambdas_json_log_format(logging_adapter: Adapter, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="lambda_wsgi")
-    logging_adapter(http_event(path="/users/ada"), lambda_context("json-mode"))
+    logging_adapter(http_event(raw_path="/users/ada"), lambda_context("json-mode"))
     record = next(record for record in caplog.records if record.name == "lambda_wsgi")
     formatted = json.loads(JsonFormatter().format(record))
     assert formatted["level"] == "INFO"
@@ -200,7 +200,7 @@ def test_access_line_fits_lambdas_json_log_format(logging_adapter: Adapter, capl
 
 def test_the_access_line_is_off_by_default(adapter: Adapter, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="lambda_wsgi")
-    assert adapter(http_event(path="/users/ada"), lambda_context())["statusCode"] == 200
+    assert adapter(http_event(raw_path="/users/ada"), lambda_context())["statusCode"] == 200
     assert access_lines(caplog) == []
 
 
@@ -209,7 +209,7 @@ def test_a_response_over_lambdas_payload_limit_is_a_clear_500(caplog: pytest.Log
         start_response("200 OK", [("Content-Type", "application/octet-stream")])
         return [bytes(5 * 1024 * 1024)]  # 6.7 MB once base64-encoded
 
-    result = dict(Adapter(huge)(http_event(path="/download"), lambda_context("req-big")))
+    result = dict(Adapter(huge)(http_event(raw_path="/download"), lambda_context("req-big")))
     assert result["statusCode"] == 500
     assert json_body(result) == {"message": "response too large for Lambda", "requestId": "req-big"}
     assert any("over Lambda's 6 MB payload limit" in record.getMessage() for record in caplog.records)
@@ -236,7 +236,7 @@ def test_a_response_just_under_the_limit_passes() -> None:
         start_response("200 OK", [("Content-Type", "application/octet-stream")])
         return [bytes(4 * 1024 * 1024)]
 
-    result = dict(Adapter(big)(http_event(path="/download"), lambda_context()))
+    result = dict(Adapter(big)(http_event(raw_path="/download"), lambda_context()))
     assert result["statusCode"] == 200
     assert len(body_bytes(result)) == 4 * 1024 * 1024
 
@@ -248,7 +248,7 @@ def test_the_payload_limit_counts_the_bytes_lambda_sends() -> None:
         start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
         return [('"é' * (2 * 1024 * 1024)).encode()]  # 4 M characters, 10 MB as JSON
 
-    result = dict(Adapter(quotes)(http_event(path="/"), lambda_context()))
+    result = dict(Adapter(quotes)(http_event(raw_path="/"), lambda_context()))
     assert result["statusCode"] == 500
     assert json_body(result)["message"] == "response too large for Lambda"
 
@@ -317,7 +317,7 @@ def test_request_and_response_round_trip(
     content_type = "application/octet-stream" if isinstance(body, bytes) else "text/plain; charset=utf-8"
     event = http_event(
         method="POST",
-        path=raw_path,
+        raw_path=raw_path,
         query=query,
         headers={**headers, "content-type": content_type},
         cookies=[f"{name}={value}" for name, value in cookies.items()],

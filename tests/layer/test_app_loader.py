@@ -32,7 +32,7 @@ def run_main(
     env["PYTHONPATH"] = os.pathsep.join([str(task_root), str(LAYER_DIR)])
     if app_setting is not None:
         env["LAMBDA_WSGI_APP"] = app_setting
-    event = json.dumps(http_event(path=path))
+    event = json.dumps(http_event(raw_path=path))
     return subprocess.run(
         [sys.executable, "-c", HANDLER_SCRIPT, event],
         check=False,

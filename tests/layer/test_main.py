@@ -69,14 +69,14 @@ def logs_holding(captured: io.StringIO, text: str, timeout: float = 10.0) -> str
 
 def test_handler_string_main_handler_serves_http_events(pool: tuple[Pool, io.StringIO]) -> None:
     running, captured = pool
-    result, error, cold = invoke(running, http_event(path="/users/ada", stage="prod"))
+    result, error, cold = invoke(running, http_event(raw_path="/users/ada", stage="prod"))
     assert error is None
     assert cold is True
     assert result is not None
     assert result["statusCode"] == 200
     assert json.loads(str(result["body"]))["link"] == "/prod/users/ada"
 
-    result, error, cold = invoke(running, http_event(path="/cookies"))
+    result, error, cold = invoke(running, http_event(raw_path="/cookies"))
     assert cold is False
     assert result is not None
     assert len(result["cookies"]) == 2  # type: ignore[arg-type]
@@ -89,7 +89,7 @@ def test_handler_string_main_handler_serves_http_events(pool: tuple[Pool, io.Str
 
 def test_a_view_error_is_a_500_not_a_function_error(pool: tuple[Pool, io.StringIO]) -> None:
     running, captured = pool
-    result, error, _ = invoke(running, http_event(path="/fails"))
+    result, error, _ = invoke(running, http_event(raw_path="/fails"))
     assert error is None
     assert result is not None
     assert result["statusCode"] == 500
@@ -109,7 +109,7 @@ def test_a_missing_routes_module_is_one_clear_init_error(tmp_path: Path) -> None
     running, captured = start_pool(tmp_path, "Text")
     try:
         (tmp_path / "task" / "routes.py").unlink()
-        result, error, _ = invoke(running, http_event(path="/"))
+        result, error, _ = invoke(running, http_event(raw_path="/"))
     finally:
         running.close()
     assert result is None

@@ -19,7 +19,7 @@ def typed(invoke: Invoke, body: bytes, content_type: str, encoding: str | None =
     params = {"body": base64.b64encode(body).decode(), "type": content_type}
     if encoding:
         params["encoding"] = encoding
-    return invoke(http_event(path="/typed", query=urlencode(params)))
+    return invoke(http_event(raw_path="/typed", query=urlencode(params)))
 
 
 @pytest.mark.parametrize(
@@ -64,47 +64,49 @@ def test_binary_bodies_travel_as_exact_base64(
 
 
 def test_send_file_download_is_exact(invoke: Invoke, base64_codec: str) -> None:
-    result = invoke(http_event(path="/binary"))
+    result = invoke(http_event(raw_path="/binary"))
     assert result["headers"]["Content-Type"] == "image/png"
     assert body_bytes(result) == sample_routes.PNG
 
 
 def test_no_content_and_head_have_empty_bodies(invoke: Invoke) -> None:
-    result = invoke(http_event(path="/no-content"))
+    result = invoke(http_event(raw_path="/no-content"))
     assert (result["statusCode"], result["body"], result["isBase64Encoded"]) == (204, "", False)
-    head = invoke(http_event(method="HEAD", path="/binary"))
+    head = invoke(http_event(method="HEAD", raw_path="/binary"))
     assert (head["statusCode"], head["body"]) == (200, "")
     assert head["headers"]["Content-Length"] == str(len(sample_routes.PNG))
 
 
 def test_redirect_keeps_location(invoke: Invoke) -> None:
-    result = invoke(http_event(path="/redirect", stage="prod"))
+    result = invoke(http_event(raw_path="/redirect", stage="prod"))
     assert result["statusCode"] == 302
     assert result["headers"]["Location"] == "/prod/users/ada"
 
 
 def test_404_and_405_with_allow_come_from_the_app(invoke: Invoke) -> None:
-    assert invoke(http_event(path="/nowhere"))["statusCode"] == 404
-    result = invoke(http_event(method="POST", path="/only-get"))
+    assert invoke(http_event(raw_path="/nowhere"))["statusCode"] == 404
+    result = invoke(http_event(method="POST", raw_path="/only-get"))
     assert result["statusCode"] == 405
     assert set(result["headers"]["Allow"].replace(" ", "").split(",")) == {"GET", "HEAD", "OPTIONS"}
 
 
 def test_app_error_handlers_run(invoke: Invoke) -> None:
-    result = invoke(http_event(path="/teapot"))
+    result = invoke(http_event(raw_path="/teapot"))
     assert (result["statusCode"], json_body(result)) == (418, {"message": "short and stout"})
 
 
 def test_streamed_body_is_collected_and_closed(invoke: Invoke) -> None:
     sample_routes.closed_streams.clear()
-    result = invoke(http_event(path="/stream"))
+    result = invoke(http_event(raw_path="/stream"))
     assert result["body"] == "chunk0;chunk1;chunk2;"
     assert sample_routes.closed_streams == ["stream"]
 
 
 def test_json_post_and_multipart_upload(invoke: Invoke) -> None:
     result = invoke(
-        http_event(method="POST", path="/json", headers={"content-type": "application/json"}, body='{"name": "Zoë"}')
+        http_event(
+            method="POST", raw_path="/json", headers={"content-type": "application/json"}, body='{"name": "Zoë"}'
+        )
     )
     assert json_body(result) == {"received": {"name": "Zoë"}}
     boundary = "XyZ"
@@ -120,7 +122,7 @@ def test_json_post_and_multipart_upload(invoke: Invoke) -> None:
     result = invoke(
         http_event(
             method="POST",
-            path="/upload",
+            raw_path="/upload",
             headers={"content-type": f"multipart/form-data; boundary={boundary}"},
             body=upload,
         )
@@ -129,27 +131,27 @@ def test_json_post_and_multipart_upload(invoke: Invoke) -> None:
 
 
 def test_sessions_survive_between_requests_through_the_cookie(invoke: Invoke) -> None:
-    first = invoke(http_event(path="/session"))
+    first = invoke(http_event(raw_path="/session"))
     assert json_body(first) == {"visits": 1}
     cookie = first["cookies"][0].split(";")[0]
-    second = invoke(http_event(path="/session", cookies=[cookie]))
+    second = invoke(http_event(raw_path="/session", cookies=[cookie]))
     assert json_body(second) == {"visits": 2}
 
 
 def test_flask_config_comes_from_flask_prefixed_variables(invoke: Invoke) -> None:
-    assert json_body(invoke(http_event(path="/config"))) == {"secret_key_set": True}
+    assert json_body(invoke(http_event(raw_path="/config"))) == {"secret_key_set": True}
 
 
 def test_teardown_runs_for_every_request(invoke: Invoke) -> None:
     sample_routes.teardowns.clear()
-    invoke(http_event(path="/users/ada"))
-    invoke(http_event(path="/fails"))
+    invoke(http_event(raw_path="/users/ada"))
+    invoke(http_event(raw_path="/fails"))
     assert sample_routes.teardowns == ["/users/ada", "/fails:RuntimeError"]
 
 
 def test_nothing_leaks_from_one_invocation_into_the_next(invoke: Invoke) -> None:
-    invoke(http_event(method="POST", path="/echo", headers={"x-secret": "1"}, cookies=["token=abc"], body="first"))
-    seen = json_body(invoke(http_event(path="/echo")))
+    invoke(http_event(method="POST", raw_path="/echo", headers={"x-secret": "1"}, cookies=["token=abc"], body="first"))
+    seen = json_body(invoke(http_event(raw_path="/echo")))
     assert "X-Secret" not in seen["headers"]
     assert seen["cookies"] == {}
     assert seen["body"] == ""
@@ -171,7 +173,7 @@ def test_close_is_called_when_iterating_raises() -> None:
         start_response("200 OK", [("Content-Type", "text/plain")])
         return Body()
 
-    result = dict(Adapter(app)(http_event(path="/"), lambda_context()))
+    result = dict(Adapter(app)(http_event(raw_path="/"), lambda_context()))
     assert result["statusCode"] == 500
     assert closed == [True]
 
@@ -182,7 +184,7 @@ def test_write_callable_output_is_kept() -> None:
         write(b"written;")
         return [b"returned"]
 
-    result = dict(Adapter(legacy)(http_event(path="/"), lambda_context()))
+    result = dict(Adapter(legacy)(http_event(raw_path="/"), lambda_context()))
     assert (result["statusCode"], result["body"]) == (201, "written;returned")
 
 
@@ -195,6 +197,6 @@ def test_error_page_may_replace_headers_with_exc_info() -> None:
             start_response("503 Service Unavailable", [("Retry-After", "5")], sys.exc_info())
         return [b"try later"]
 
-    result = dict(Adapter(app)(http_event(path="/"), lambda_context()))
+    result = dict(Adapter(app)(http_event(raw_path="/"), lambda_context()))
     assert (result["statusCode"], result["headers"]) == (503, {"Retry-After": "5"})
     assert body_bytes(result) == b"try later"  # no Content-Type: sent as bytes, base64

@@ -16,9 +16,8 @@ import routes
 import storage
 
 from tests.api.conftest import API_DIR, PAGE_TOKEN_KEY, TABLE_NAME, Api
-from tests.api.events import http_event
 from tests.api.storage.test_unavailable import closed_port
-from tests.conftest import LAYER_DIR
+from tests.conftest import LAYER_DIR, http_event
 from tools.moto_server import MotoServer
 
 # Load the function as the Lambda runtime would, in a fresh interpreter, and answer one event.

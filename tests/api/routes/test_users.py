@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import Api
-from tests.api.events import http_event
-from tests.conftest import lambda_context
+from tests.conftest import http_event, lambda_context
 
 USER_FIELDS = {"id", "name", "email", "createdAt", "updatedAt"}
 UTC_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")

@@ -26,9 +26,9 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from tests.api.conftest import TABLE_NAME, Api, Reply, point_storage_at
-from tests.api.events import http_event
+from tests.api.conftest import JSON, TABLE_NAME, Api, Reply, point_storage_at
 from tests.api.faults import Fault, Faults, error, refused, timed_out
+from tests.conftest import http_event
 from tools.moto_server import MotoServer
 
 
@@ -253,7 +253,7 @@ def test_a_hanging_database_is_503_before_the_invocation_times_out(
 def test_no_call_starts_that_could_outlast_the_invocation(
     api: Api, api_modules: dict[str, ModuleType], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    event = http_event("POST", "/users", body='{"name": "Ada", "email": "ada@example.com"}')
+    event = http_event("POST", "/users", body='{"name": "Ada", "email": "ada@example.com"}', content_type=JSON)
     result, elapsed = against_a_hanging_database(api, api_modules, monkeypatch, event, seconds_left=3)
     assert result["statusCode"] == 503
     assert elapsed < 1

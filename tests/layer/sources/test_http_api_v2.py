@@ -14,7 +14,7 @@ from tests.layer.conftest import Invoke, echo, json_body
 
 
 def test_named_stage_moves_to_script_name_and_into_url_for(invoke: Invoke) -> None:
-    result = invoke(http_event(path="/users/ada", stage="prod"))
+    result = invoke(http_event(raw_path="/users/ada", stage="prod"))
     assert result["statusCode"] == 200
     seen = json_body(result)
     assert seen["name"] == "ada"
@@ -29,11 +29,11 @@ def test_the_aws_named_stage_fixture_routes(invoke: Invoke) -> None:
 
 
 def test_default_stage_routes_unchanged(invoke: Invoke) -> None:
-    assert json_body(invoke(http_event(path="/users/ada")))["link"] == "/users/ada"
+    assert json_body(invoke(http_event(raw_path="/users/ada")))["link"] == "/users/ada"
 
 
 def test_custom_domain_without_the_prefix_routes_unchanged(invoke: Invoke) -> None:
-    event = http_event(path="/users/ada", headers={"host": "api.example.com"})
+    event = http_event(raw_path="/users/ada", headers={"host": "api.example.com"})
     event["requestContext"]["stage"] = "prod"  # the stage is mapped to the domain; no prefix in rawPath
     event["requestContext"]["domainName"] = "api.example.com"
     seen = json_body(invoke(event))
@@ -42,41 +42,41 @@ def test_custom_domain_without_the_prefix_routes_unchanged(invoke: Invoke) -> No
 
 
 def test_the_stage_root_serves_the_app_root(invoke: Invoke) -> None:
-    seen = json_body(invoke(http_event(path="/echo", stage="prod")))
+    seen = json_body(invoke(http_event(raw_path="/echo", stage="prod")))
     assert (seen["script_root"], seen["path"]) == ("/prod", "/echo")
 
 
 def test_configured_base_path_is_moved_to_script_name(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FLASK_SECRET_KEY", "k" * 32)
     adapter = Adapter(app_for_blueprint(sample_routes.routes, sample_routes.__name__), base_path="api/")
-    seen = json_body(dict(adapter(http_event(path="/api/users/ada"), lambda_context())))
+    seen = json_body(dict(adapter(http_event(raw_path="/api/users/ada"), lambda_context())))
     assert seen["link"] == "/api/users/ada"
     # A path without the base path still routes as it is.
-    seen = json_body(dict(adapter(http_event(path="/users/ada"), lambda_context())))
+    seen = json_body(dict(adapter(http_event(raw_path="/users/ada"), lambda_context())))
     assert seen["link"] == "/users/ada"
 
 
 def test_stage_and_base_path_together(monkeypatch: pytest.MonkeyPatch) -> None:
     adapter = Adapter(app_for_blueprint(sample_routes.routes, sample_routes.__name__), base_path="/api")
-    seen = json_body(dict(adapter(http_event(path="/api/users/ada", stage="v1"), lambda_context())))
+    seen = json_body(dict(adapter(http_event(raw_path="/api/users/ada", stage="v1"), lambda_context())))
     assert seen["link"] == "/v1/api/users/ada"
 
 
 def test_http_api_custom_domain_mapping_key_is_put_back_for_url_for(monkeypatch: pytest.MonkeyPatch) -> None:
     """Behind a custom domain, HTTP API's rawPath lacks the API mapping key; routes match without it."""
     adapter = Adapter(app_for_blueprint(sample_routes.routes, sample_routes.__name__), base_path="/v1")
-    event = http_event(path="/users/ada", headers={"host": "api.example.com"})
+    event = http_event(raw_path="/users/ada", headers={"host": "api.example.com"})
     event["requestContext"]["domainName"] = "api.example.com"
     seen = json_body(dict(adapter(event, lambda_context())))
     assert (seen["name"], seen["link"]) == ("ada", "/v1/users/ada")
     assert seen["external"] == "https://api.example.com/v1/users/ada"
     # On the API's own domain there is no mapping: nothing is added.
-    seen = json_body(dict(adapter(http_event(path="/users/ada"), lambda_context())))
+    seen = json_body(dict(adapter(http_event(raw_path="/users/ada"), lambda_context())))
     assert seen["link"] == "/users/ada"
 
 
 def test_behind_a_custom_domain_a_first_segment_named_like_the_stage_is_the_apps(invoke: Invoke) -> None:
-    event = http_event(path="/echo/x", headers={"host": "api.example.com"})
+    event = http_event(raw_path="/echo/x", headers={"host": "api.example.com"})
     event["requestContext"]["stage"] = "echo"
     event["requestContext"]["domainName"] = "api.example.com"
     seen = json_body(invoke(event))
@@ -84,7 +84,7 @@ def test_behind_a_custom_domain_a_first_segment_named_like_the_stage_is_the_apps
 
 
 def test_v2_result_shape(invoke: Invoke) -> None:
-    result = invoke(http_event(path="/cookies"))
+    result = invoke(http_event(raw_path="/cookies"))
     assert set(result) == {"statusCode", "headers", "cookies", "body", "isBase64Encoded"}
     assert result["statusCode"] == 200
     assert isinstance(result["statusCode"], int)
@@ -92,7 +92,7 @@ def test_v2_result_shape(invoke: Invoke) -> None:
 
 
 def test_every_set_cookie_goes_to_the_cookies_list_with_its_attributes(invoke: Invoke) -> None:
-    result = invoke(http_event(path="/cookies"))
+    result = invoke(http_event(raw_path="/cookies"))
     assert result["cookies"] == [
         "session_id=abc; Secure; HttpOnly; Path=/; SameSite=Lax",
         result["cookies"][1],
@@ -103,7 +103,7 @@ def test_every_set_cookie_goes_to_the_cookies_list_with_its_attributes(invoke: I
 
 
 def test_repeated_headers_are_comma_joined_not_dropped(invoke: Invoke) -> None:
-    assert invoke(http_event(path="/cookies"))["headers"]["X-Multi"] == "a, b"
+    assert invoke(http_event(raw_path="/cookies"))["headers"]["X-Multi"] == "a, b"
 
 
 def test_function_url_result(adapter: Adapter) -> None:
@@ -116,7 +116,7 @@ def test_function_url_result(adapter: Adapter) -> None:
 
 
 def test_cookies_array_becomes_one_cookie_header(invoke: Invoke) -> None:
-    seen = echo(invoke, path="/echo", cookies=["a=1", 'b="two words"', "c=%C3%A9"])
+    seen = echo(invoke, raw_path="/echo", cookies=["a=1", 'b="two words"', "c=%C3%A9"])
     assert seen["environ"]["HTTP_COOKIE"] == 'a=1; b="two words"; c=%C3%A9'
     assert seen["cookies"] == {"a": "1", "b": "two words", "c": "%C3%A9"}
 
