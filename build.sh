@@ -54,8 +54,23 @@ cmd_lint() {
   "$VENV/bin/mypy"
 }
 
+# Whether pytest's arguments pick some of the tests (paths, node ids, -k, -m, --lf...), not just how they report.
+narrows_run() {
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      -k|-m|-k?*|-m?*|--lf|--last-failed|--sw|--stepwise|--deselect*|--ignore*) return 0 ;;
+      -p|-o|-c|--basetemp|--rootdir|--maxfail|--durations) shift ;;  # their value picks no tests
+      -*) ;;
+      *) return 0 ;;
+    esac
+    shift
+  done
+  return 1
+}
+
 cmd_test() {
-  cmd_lint
+  # The whole run lints first; a narrowed run is the quick loop, and `./build.sh lint` lints on its own.
+  if narrows_run "$@"; then dev_venv; else cmd_lint; fi
   # checkov pins its own dependency tree, so it lives in a venv of its own.
   if [ -f "$ROOT/requirements/checkov.txt" ]; then
     venv "$ROOT/.venv-checkov" "$ROOT/requirements/checkov.txt"
@@ -126,7 +141,8 @@ cmd_fuzz() {
 usage() {
   cat <<USAGE
 usage: ./build.sh COMMAND [ARGS]
-  test      lint (ruff, mypy) and run every test (pytest arguments pass through)
+  test      lint (ruff, mypy) and run every test; pytest arguments pass through, and with ones that pick
+            tests (paths, -k, -m) only those run, without the lint
   package   build dist/layer.zip and dist/function.zip for the Lambda runtime (Python $PYTHON_VERSION)
   serve     run the API locally behind an API Gateway-like front (--port P, default 8000; --watch)
   invoke    run one event (a JSON file, or - for standard input) through the built zips and print the result

@@ -16,6 +16,8 @@ ACCESS_LOG_VARIABLE = "LAMBDA_WSGI_ACCESS_LOG"
 PRIME_PATH_VARIABLE = "LAMBDA_WSGI_PRIME_PATH"
 # Reaches Flask's routing and matches no route of a sane app: a 404, with no side effect on any data.
 DEFAULT_PRIME_PATH = "/__lambda_wsgi__/prime"
+# What a deployment may set; Terraform's checks compare its environment against these.
+VARIABLES = (APP_VARIABLE, BASE_PATH_VARIABLE, ACCESS_LOG_VARIABLE, PRIME_PATH_VARIABLE)
 
 _TRUE = frozenset({"on", "true", "1", "yes"})
 

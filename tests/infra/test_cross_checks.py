@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from table import EMAIL_PREFIX, EMAIL_SORT_KEY, LISTING_PARTITION, TABLE_DEFINITION, USER_PREFIX, USER_SORT_KEY
 
+from lambda_wsgi import settings
+from lambda_wsgi.settings import Settings
 from tests.conftest import LAYER_DIR, ROOT
 from tests.infra import code_facts
 from tests.infra.hcl import Configuration, block, configuration_files, load, references, resolve
@@ -87,8 +89,9 @@ def test_architecture_matches_the_build_target(
 
 
 def _code_environment_variables() -> set[str]:
-    paths = [*API_DIR.glob("*.py"), *LAYER_DIR.rglob("*.py")]
-    return code_facts.environment_variables(code_facts.read_sources(paths))
+    """The function's variables, read from its source, and the layer's, which its settings module lists."""
+    read = code_facts.environment_variables(code_facts.read_sources(API_DIR.glob("*.py")))
+    return read | set(settings.VARIABLES)
 
 
 def _terraform_environment_variables(config: Configuration, function: dict[str, Any]) -> set[str]:
@@ -111,33 +114,14 @@ def test_environment_names_are_what_the_code_reads(config: Configuration, functi
     assert provided == read, f"set in Terraform only: {provided - read}; read by the code only: {read - provided}"
 
 
-def _layer_access_log_switch() -> tuple[str | None, set[str]]:
-    """(default, values that turn it on) of the layer's `os.environ.get("LAMBDA_WSGI_ACCESS_LOG", ...) in {...}`."""
-    tree = ast.parse((LAYER_DIR / "main.py").read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Compare) and "LAMBDA_WSGI_ACCESS_LOG" in ast.unparse(node.left):
-            (operator,), (choices,) = node.ops, node.comparators
-            assert isinstance(operator, ast.In)
-            assert isinstance(choices, ast.Set | ast.Tuple | ast.List)
-            (read,) = [
-                call
-                for call in ast.walk(node.left)
-                if isinstance(call, ast.Call) and call.args and ast.unparse(call.args[0]) == "'LAMBDA_WSGI_ACCESS_LOG'"
-            ]
-            default = ast.literal_eval(read.args[1]) if len(read.args) > 1 else None
-            return default, {ast.literal_eval(choice) for choice in choices.elts}
-    raise AssertionError("main.py no longer reads LAMBDA_WSGI_ACCESS_LOG as `... in {values}`: update this check")
-
-
 def test_function_access_line_is_off_unless_asked_for(config: Configuration) -> None:
     variable = config.variables["function_access_log"]
     assert (variable["type"], variable["default"], variable["nullable"]) == ("bool", False, False)
     # false leaves the variable out (null values are dropped), true sets a value the layer turns on with.
     setting = config.locals["function_environment"]["LAMBDA_WSGI_ACCESS_LOG"]
     assert setting == '${var.function_access_log ? "on" : null}'
-    default, turns_on = _layer_access_log_switch()
-    assert "on" in turns_on
-    assert default not in turns_on, "unset, the layer's access line must be off"
+    assert Settings.from_environ({"LAMBDA_WSGI_ACCESS_LOG": "on"}).access_log
+    assert not Settings.from_environ({}).access_log, "unset, the layer's access line must be off"
 
 
 def _table_definition_from_hcl(table: dict[str, Any]) -> dict[str, Any]:
