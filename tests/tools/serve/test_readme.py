@@ -1,4 +1,5 @@
-"""The README's users walkthrough works pasted as it is, twice in a row, against serve."""
+"""The docs' users walkthrough (docs/users-api.md) works pasted as it is, twice in a row, against serve, and the
+lines docs/serve.md quotes are the ones serve prints."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from tests.tools.serve.serving import Serve
 
 pytestmark = pytest.mark.slow
 MARKER = "<!-- users-walkthrough:"
+USERS_API_PAGE = ROOT / "docs" / "users-api.md"
+SERVE_PAGE = ROOT / "docs" / "serve.md"
 
 
 def walkthrough() -> str:
-    text = (ROOT / "README.md").read_text()
+    text = USERS_API_PAGE.read_text()
     block = re.search(re.escape(MARKER) + r".*?-->\n```sh\n(.*?)```", text, re.DOTALL)
-    assert block is not None, "the README's users walkthrough block is missing"
+    assert block is not None, "docs/users-api.md's users walkthrough block is missing"
     return block[1]
 
 
@@ -45,12 +48,12 @@ def test_the_users_walkthrough_runs_twice_in_a_row(serve: Serve) -> None:
         assert '"countess-' in lines[3], lines
 
 
-def test_the_readme_shows_what_serve_prints() -> None:
-    """The lines README quotes after `./build.sh serve` are the ones serve prints, in order, but for the
-    run's own figures (ports, sizes, the temporary folder)."""
-    text = (ROOT / "README.md").read_text()
+def test_the_serve_page_shows_what_serve_prints() -> None:
+    """The lines docs/serve.md quotes after `./build.sh serve` are the ones serve prints, in order, but for the
+    run's own figures (ports, sizes, the temporary folder), which the page writes as N."""
+    text = SERVE_PAGE.read_text()
     quoted = re.search(r"and prints:\n\n((?:    .+\n)+)", text)
-    assert quoted is not None, "README's fresh-machine section no longer quotes serve's lines"
+    assert quoted is not None, "docs/serve.md's first-run section no longer quotes serve's lines"
     lines = [line[4:] for line in quoted[1].splitlines()]
 
     def shape(line: str) -> str:
