@@ -262,7 +262,7 @@ variable "function_access_log" {
 }
 
 variable "snap_start" {
-  description = "Lambda SnapStart for the published versions the live alias serves: init runs once per version and new execution environments are restored from its snapshot, so cold starts skip importing Flask. For Python it costs a snapshot cache charge per GB-second for as long as a published version is active, plus a restore charge per GB for every environment restored; see the README's SnapStart section for when it pays."
+  description = "Lambda SnapStart for the published versions the live alias serves: init runs once per version and new execution environments are restored from its snapshot, so cold starts skip importing Flask. For Python it costs a snapshot cache charge per GB-second for as long as a published version is active, plus a restore charge per GB for every environment restored; docs/snapstart.md says when it pays."
   type        = bool
   default     = false
   nullable    = false

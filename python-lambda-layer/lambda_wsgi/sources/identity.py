@@ -1,6 +1,6 @@
 """The caller's identity, as the API's authorizer established it, put into the environ.
 
-The keys are documented with the supported events; the sources call these helpers with what their event carries.
+The keys are documented in docs/routes.md ("Who is calling"); the sources call these with what their event carries.
 """
 
 from __future__ import annotations
