@@ -330,7 +330,7 @@ FUNCTION_EXCLUSIONS: dict[str, tuple[str, ...]] = {
     "build outputs": ("/build/", "/dist/", "*.egg-info/"),
     "local secrets": (".env", ".env.*", ".envrc"),
     "editor and OS files": (".DS_Store", "Thumbs.db", "*.swp", "*.swo", "*~", ".idea/", ".vscode/"),
-    "the build's own inputs": ("/requirements*.txt", f"/{IGNORE_FILE}"),
+    "the build's own inputs": ("/requirements*.txt", f"/{IGNORE_FILE}", "/pyproject.toml"),
 }
 # The first bytes of a pyc of Python 3.13 (importlib.util.MAGIC_NUMBER there), the only bytecode Lambda loads.
 PYC_MAGIC = (3571).to_bytes(2, "little") + b"\r\n"

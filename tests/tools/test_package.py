@@ -251,7 +251,7 @@ def test_the_api_function_zip_holds_the_samples_files_and_what_routes_py_imports
     tracked = subprocess.run(
         ["git", "ls-files", "-z", "--", "."], cwd=API_DIR, capture_output=True, text=True, check=True
     ).stdout.split("\0")
-    sources = {name for name in tracked if name}
+    sources = {name for name in tracked if name and name != "pyproject.toml"}  # the project's settings stay home
     names = set(_names(builds[0][0] / "function.zip"))
     assert names == sources | {importlib.util.cache_from_source(name) for name in sources if name.endswith(".py")}
     finder = ModuleFinder(path=[str(API_DIR)])
@@ -320,6 +320,7 @@ EXCLUDED = {
     ".vscode/": ".vscode/settings.json",
     "/requirements*.txt": "requirements-dev.txt",
     "/.lambdaignore": ".lambdaignore",
+    "/pyproject.toml": "pyproject.toml",
 }
 KEPT = [
     "static/dist/app.js",  # only a dist/ or build/ at the function's root is a build output
@@ -328,6 +329,7 @@ KEPT = [
     "data/.defaults.json",
     "templates/tests.html",  # tests/ is a folder: a file of that name ships
     "shop/requirements.txt",  # the build input is the requirements.txt beside routes.py
+    "vendor/pyproject.toml",  # only the project's own settings stay home
     "environment.py",
     "git_helpers.py",
 ]
