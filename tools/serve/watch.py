@@ -7,10 +7,7 @@ nothing.
 
 from __future__ import annotations
 
-import argparse
-import itertools
 import os
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -19,10 +16,9 @@ from pathlib import Path
 from tools import package
 
 from .front import Gateway
-from .function import ServeError, Store, build_zips, function_config, start_pool, unpack_zips
-from .layout import Layout
-from .logs import Output
-from .pool import Pool
+from .function import ServeError
+from .host import FunctionHost
+from .options import FunctionOptions
 
 INTERVAL = 0.5
 # Never the code itself: caches, virtualenvs and version control change without the code changing.
@@ -111,31 +107,19 @@ class Watcher(threading.Thread):
         self._stopped.set()
 
 
-def watched_sources(args: argparse.Namespace) -> list[Path]:
+def watched_sources(function: FunctionOptions) -> list[Path]:
     """What `--watch` rebuilds from: the function's folder and, unless a layer zip was given, the layer's inputs."""
-    sources = [args.function_dir]
-    if args.layer_zip is None:
+    sources = [function.function_dir]
+    if function.layer_zip is None:
         sources += [package.LAYER_DIR, package.LAYER_REQUIREMENTS]
     return sources
 
 
 class Reloader:
-    """Rebuilds after a change and swaps in fresh environments; a build that fails keeps the old code serving."""
+    """Rebuilds after a change and swaps the new code in; a build that fails keeps the old code serving."""
 
-    def __init__(
-        self,
-        args: argparse.Namespace,
-        output: Output,
-        gateway: Gateway,
-        *,
-        store: Store,
-        workspace: Path,
-        layout: Layout,
-    ) -> None:
-        self.args, self.output, self.gateway, self.store = args, output, gateway, store
-        self.workspace = workspace
-        self.layout = layout
-        self.builds = itertools.count(2)
+    def __init__(self, host: FunctionHost, gateway: Gateway) -> None:
+        self.host, self.gateway, self.output = host, gateway, host.output
         self.lock = threading.Lock()
         self.stopped = False
 
@@ -146,30 +130,21 @@ class Reloader:
             if self.stopped:
                 return
             self.output.say(f"Changed: {shown}; rebuilding ...")
-            build = self.workspace / f"build-{next(self.builds)}"
             try:
-                layout = unpack_zips(*build_zips(self.args, build, self.output), build)
+                layout = self.host.build()
             except ServeError as error:
                 self.output.warn(f"the rebuild failed, still serving the previous code: {error}")
-                shutil.rmtree(build, ignore_errors=True)
                 return
             try:
-                pool = start_pool(
-                    self.args, function_config(self.args, layout, self.store), self.output, self.args.concurrency
-                )
+                code = self.host.run(layout)
             except ServeError as error:
                 self.output.warn(f"the new code does not start, still serving the previous code: {error}")
-                shutil.rmtree(build, ignore_errors=True)
                 return
-            old_pool, old_layout = self.gateway.pool, self.layout
-            self.gateway.pool, self.layout = pool, layout
+            old = self.gateway.swap(code)
         elapsed = time.perf_counter() - started
         self.output.say(f"Reloaded in {elapsed:.2f} s: new requests run the new code in fresh environments")
-        threading.Thread(target=self._retire, args=(old_pool, old_layout), name="retire", daemon=True).start()
-
-    def _retire(self, pool: Pool, layout: Layout) -> None:
-        pool.retire(self.args.timeout)
-        shutil.rmtree(layout.root, ignore_errors=True)
+        grace = self.host.function.timeout
+        threading.Thread(target=old.retire, args=(grace,), name="retire", daemon=True).start()
 
     def stop(self) -> None:
         with self.lock:  # waits for a rebuild under way

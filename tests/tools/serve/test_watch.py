@@ -28,10 +28,10 @@ def test_a_snapshot_sees_added_changed_and_removed_files_but_not_caches(tmp_path
 
 
 def test_the_layer_is_watched_unless_a_layer_zip_is_given(tmp_path: Path) -> None:
-    args = parse_args(["--function-dir", str(tmp_path), "--watch"])
-    assert watched_sources(args) == [tmp_path, package.LAYER_DIR, package.LAYER_REQUIREMENTS]
-    args = parse_args(["--function-dir", str(tmp_path), "--watch", "--layer-zip", "layer.zip"])
-    assert watched_sources(args) == [tmp_path]
+    function = parse_args(["--function-dir", str(tmp_path), "--watch"]).function
+    assert watched_sources(function) == [tmp_path, package.LAYER_DIR, package.LAYER_REQUIREMENTS]
+    function = parse_args(["--function-dir", str(tmp_path), "--watch", "--layer-zip", "layer.zip"]).function
+    assert watched_sources(function) == [tmp_path]
 
 
 def test_watch_cannot_rebuild_a_given_function_zip(capsys: pytest.CaptureFixture[str]) -> None:
