@@ -26,7 +26,7 @@ class Output:
         self._write(self._err, f"serve: {text}")
 
     def record(self, kind: str, **fields: Any) -> None:
-        """A JSON line for programs: its time, its `type` (`request` for an access line), its fields."""
+        """A JSON line for programs: its time, its `type` (`request` for an access line, `ready`), its fields."""
         now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         line = {"time": now, "type": kind, **fields}
         self._write(self._out, json.dumps(line, ensure_ascii=False, separators=(",", ":")))

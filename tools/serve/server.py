@@ -59,7 +59,7 @@ def _serve(options: ServeOptions, output: Output, signals: _Signals, stack: cont
 
 
 def _announce(output: Output, options: ServeOptions, store: Store, root: Path, url: str) -> None:
-    """The lines for the person running serve."""
+    """The lines for the person running serve, then the one for programs that wait for serve to be ready."""
     table = options.function.table
     if store.endpoint:
         where = "embedded (moto)" if store.embedded else "at"
@@ -70,6 +70,7 @@ def _announce(output: Output, options: ServeOptions, store: Store, root: Path, u
         output.say(f"Authorization: {options.authorizer.description}")
     output.say(f"Serving the API at {url}  (Ctrl-C to stop)")
     output.say(f"Try: {try_command(url, users=table is not None, authorization=options.authorizer)}")
+    output.record("ready", url=url)
 
 
 def try_command(url: str, *, users: bool, authorization: Authorizer | None) -> str:
