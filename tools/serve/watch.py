@@ -39,12 +39,13 @@ _UNWATCHED_DIRS = frozenset(
 )
 _UNWATCHED_SUFFIXES = (".pyc", ".swp", "~")
 
-Snapshot = dict[Path, tuple[int, int]]
+# Each watched file's modification time and size: a change to either is a change to the file.
+FileStamps = dict[Path, tuple[int, int]]
 
 
-def snapshot(roots: Iterable[Path]) -> Snapshot:
+def file_stamps(roots: Iterable[Path]) -> FileStamps:
     """Every watched file under `roots` (files or folders) with its modification time and size."""
-    seen: Snapshot = {}
+    seen: FileStamps = {}
     for root in roots:
         if root.is_file():
             _add(seen, root)
@@ -57,7 +58,7 @@ def snapshot(roots: Iterable[Path]) -> Snapshot:
     return seen
 
 
-def _add(seen: Snapshot, path: Path) -> None:
+def _add(seen: FileStamps, path: Path) -> None:
     try:
         stat = path.stat()
     except OSError:  # removed between listing and looking
@@ -65,7 +66,7 @@ def _add(seen: Snapshot, path: Path) -> None:
     seen[path] = (stat.st_mtime_ns, stat.st_size)
 
 
-def changes(before: Snapshot, after: Snapshot, relative_to: Iterable[Path]) -> list[str]:
+def changes(before: FileStamps, after: FileStamps, relative_to: Iterable[Path]) -> list[str]:
     """The files added, changed or removed, named relative to the watched folder they are in."""
     folders = list(relative_to)
     changed = sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
@@ -88,15 +89,15 @@ class Watcher(threading.Thread):
         self.on_change = on_change
         self.interval = interval
         self._stopped = threading.Event()
-        self._last = snapshot(roots)
+        self._last = file_stamps(roots)
 
     def run(self) -> None:
         while not self._stopped.wait(self.interval):
-            current = snapshot(self.roots)
+            current = file_stamps(self.roots)
             if current == self._last:
                 continue
             # An editor saves in several steps: wait until one more look sees nothing new.
-            while not self._stopped.wait(self.interval) and (settled := snapshot(self.roots)) != current:
+            while not self._stopped.wait(self.interval) and (settled := file_stamps(self.roots)) != current:
                 current = settled
             names = changes(self._last, current, self.roots)
             self._last = current
