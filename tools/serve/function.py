@@ -1,4 +1,4 @@
-"""The function serve and invoke run: its zips built and unpacked as on Lambda, its DynamoDB, its pool.
+"""The steps that run a function, which host.py takes in order: zips built and unpacked as on Lambda, DynamoDB, pool.
 
 Everything here raises `ServeError`, one line that says why it cannot go on.
 """
