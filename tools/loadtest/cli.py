@@ -14,9 +14,10 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from tools.serve.background import TAIL, BackgroundServe, ServeStartError
+
 from . import audit, report
 from .client import Api
-from .serving import Serve, ServeError
 from .workload import Plan, read_final_state, run_clients
 
 
@@ -64,7 +65,7 @@ def main(argv: Iterable[str] | None = None) -> int:
         with _api_url(args) as url:
             print(f"Load: {plan.clients} clients for {plan.seconds:g} s against {url} (seed {seed}, run {plan.run})")
             result, lines = run(Api(url), plan)
-    except ServeError as error:
+    except ServeStartError as error:
         print(f"load: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -92,7 +93,7 @@ def _api_url(args: argparse.Namespace) -> Iterator[str]:
     if args.runtime_python is not None:
         serve_args += ["--runtime-python", str(args.runtime_python)]
     print("Starting serve with the sample API (./build.sh serve) ...", flush=True)
-    with Serve(serve_args) as serve:
+    with BackgroundServe(serve_args, keep=TAIL) as serve:
         yield serve.url
 
 

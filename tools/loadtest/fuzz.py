@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .serving import ROOT, Serve, ServeError
+from tools.serve.background import ROOT, TAIL, BackgroundServe, ServeStartError
 
 HOOKS_MODULE = "tools.loadtest.fuzz_hooks"
 KEY_VARIABLE = "PAGE_TOKEN_KEY"
@@ -79,7 +79,7 @@ def main(argv: Iterable[str] | None = None) -> int:
             command = schemathesis_command(args.schemathesis, url, args.max_examples, seed, args.extra)
             print(f"Fuzzing {url} (seed {seed}; replay with ./build.sh fuzz --seed {seed})", flush=True)
             return subprocess.run(command, cwd=ROOT, env=schemathesis_environment(key), check=False).returncode
-    except ServeError as error:
+    except ServeStartError as error:
         print(f"fuzz: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -96,7 +96,7 @@ def _api_url(args: argparse.Namespace, key: str) -> Iterator[str]:
         serve_args += ["--runtime-python", str(args.runtime_python)]
     print("Starting serve with the sample API (./build.sh serve) ...", flush=True)
     # serve hands its own PAGE_TOKEN_KEY to the function.
-    with Serve(serve_args, env={KEY_VARIABLE: key}) as serve:
+    with BackgroundServe(serve_args, env=os.environ | {KEY_VARIABLE: key}, keep=TAIL) as serve:
         yield serve.url
 
 

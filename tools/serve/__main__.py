@@ -1,6 +1,6 @@
 """Entry point of `python -m tools.serve`.
 
-Everything happens in `tools.serve.cli`.
+The command line is read in `tools.serve.cli`, which hands its options to `tools.serve.server`.
 """
 
 import sys

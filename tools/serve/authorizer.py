@@ -31,6 +31,7 @@ class Authorizer:
     scheme: str
     refusal: OutgoingResponse
     example: str  # an Authorization value that passes, for the Try line
+    description: str  # what serve says it plays
 
     def refuses(self, headers: list[tuple[str, str]]) -> OutgoingResponse | None:
         """API Gateway's answer to a request without the authorization this authorizer needs, or None."""
@@ -54,7 +55,8 @@ def jwt_authorizer(given: str) -> Authorizer:
     scopes = scope.split() if isinstance(scope, str) and scope.split() else None
     unauthorized = error_response(401, "Unauthorized")
     refusal = OutgoingResponse(401, [*unauthorized.headers, ("www-authenticate", "Bearer")], unauthorized.body)
-    return Authorizer({"jwt": {"claims": claims, "scopes": scopes}}, "bearer ", refusal, "Bearer local")
+    description = "JWT ('Authorization: Bearer ...' required, not checked), every request with the --jwt-claims claims"
+    return Authorizer({"jwt": {"claims": claims, "scopes": scopes}}, "bearer ", refusal, "Bearer local", description)
 
 
 def iam_authorizer(arn: str) -> Authorizer:
@@ -75,7 +77,10 @@ def iam_authorizer(arn: str) -> Authorizer:
         "userArn": arn,
         "userId": caller,
     }
-    return Authorizer({"iam": iam}, "aws4-hmac-sha256 ", error_response(403, "Forbidden"), "AWS4-HMAC-SHA256 local")
+    description = f"IAM (SigV4 required, not checked), every request from {arn}"
+    return Authorizer(
+        {"iam": iam}, "aws4-hmac-sha256 ", error_response(403, "Forbidden"), "AWS4-HMAC-SHA256 local", description
+    )
 
 
 def _read(path: Path) -> str:

@@ -56,8 +56,16 @@ def new_trace_id(now: float) -> str:
     return f"Root=1-{int(now):08x}-{secrets.token_hex(12)}"
 
 
-def build_event(request: IncomingRequest, request_id: str, trace_id: str, now: float) -> dict[str, Any]:
-    raw_path, raw_query = _split_target(request.target)
+def build_event(
+    request: IncomingRequest,
+    request_id: str,
+    trace_id: str,
+    now: float,
+    *,
+    authorizer: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The event of a request; `authorizer` is what the route's authorizer found (requestContext.authorizer)."""
+    raw_path, raw_query = split_target(request.target)
     headers, cookies = _event_headers(request, trace_id)
     host = headers.get("host", "").rpartition(":")[0] or headers.get("host", "") or "127.0.0.1"
     event: dict[str, Any] = {
@@ -89,6 +97,8 @@ def build_event(request: IncomingRequest, request_id: str, trace_id: str, now: f
         "time": _clf_time(now),
         "timeEpoch": int(now * 1000),
     }
+    if authorizer is not None:
+        event["requestContext"]["authorizer"] = authorizer
     if request.body:
         content_type = headers.get("content-type", "")
         text = _as_text(request.body) if gateway_passes_as_text(content_type) else None
@@ -144,7 +154,7 @@ def _result_body(result: dict[str, Any]) -> bytes:
         raise InvalidResultError("isBase64Encoded is true but the body is not base64") from None
 
 
-def _split_target(target: str) -> tuple[str, str]:
+def split_target(target: str) -> tuple[str, str]:
     """rawPath and rawQueryString exactly as sent, also for an absolute-form target."""
     if not target.startswith("/") and "://" in target:
         parts = urlsplit(target)

@@ -1,11 +1,13 @@
 """The API Gateway-like front: a threaded HTTP server that invokes the function for every request.
 
-Each request becomes a payload 2.0 event, goes through the pool, and its result is answered as HTTP.
+Each request the route's authorizer lets through becomes a payload 2.0 event, goes through the pool, and its
+result is answered as HTTP.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
@@ -14,78 +16,75 @@ from typing import Any
 from lambda_wsgi.aws import MAX_HTTP_API_BODY, MAX_INVOKE_PAYLOAD
 
 from . import events
+from .access import AccessLine
 from .authorizer import Authorizer
 from .events import IncomingRequest, OutgoingResponse
+from .host import ServedCode
 from .logs import Output
-from .pool import Outcome, Pool, PoolClosedError, ThrottledError
+from .pool import PoolClosedError, ThrottledError
 from .wire import BadBodyError, BodyTooLargeError, LocalServer, read_body, send
 
 
 class Gateway:
-    """Turns one HTTP request into an invocation and its outcome into the response, and logs it."""
+    """Turns one HTTP request into an invocation of the code served now, and its outcome into the response."""
 
-    def __init__(self, pool: Pool, output: Output, authorizer: Authorizer | None = None) -> None:
-        self.pool = pool
+    def __init__(self, code: ServedCode, output: Output, authorizer: Authorizer | None = None) -> None:
+        self._code = code
+        self._lock = threading.Lock()
         self.output = output
         self.authorizer = authorizer
 
+    def swap(self, code: ServedCode) -> ServedCode:
+        """Serve `code` from the next request on; returns the code served until now, for the caller to retire."""
+        with self._lock:
+            old, self._code = self._code, code
+        return old
+
     def close(self) -> None:
         """Stop the environments of the code served now."""
-        self.pool.close()
+        with self._lock:
+            code = self._code
+        code.close()
 
-    def handle(self, request: IncomingRequest) -> tuple[OutgoingResponse, dict[str, Any]]:
+    def handle(self, request: IncomingRequest, line: AccessLine) -> OutgoingResponse:
+        """The response to `request`; what happened on the way goes into its access `line`."""
         now = time.time()
-        request_id = events.new_request_id()
-        trace_id = events.new_trace_id(now)
-        event = events.build_event(request, request_id, trace_id, now)
-        fields: dict[str, Any] = {"requestId": request_id, "path": event["rawPath"]}
+        line.request_id = events.new_request_id()
         if self.authorizer is not None:
+            # As API Gateway does, a request the route's authorizer refuses never becomes an event.
             refusal = self.authorizer.refuses(request.headers)
             if refusal is not None:
-                fields["error"] = "the request carries no Authorization the route's authorizer accepts"
-                return refusal, fields
-            event["requestContext"]["authorizer"] = self.authorizer.context
+                line.error = "the request carries no Authorization the route's authorizer accepts"
+                return refusal
+        trace_id = events.new_trace_id(now)
+        context = self.authorizer.context if self.authorizer is not None else None
+        event = events.build_event(request, line.request_id, trace_id, now, authorizer=context)
         payload = json.dumps(event, ensure_ascii=False).encode()
         if len(payload) > MAX_INVOKE_PAYLOAD:
-            fields["error"] = f"the event is {len(payload)} bytes, over Lambda's limit of {MAX_INVOKE_PAYLOAD}"
-            return events.error_response(413, "Request Entity Too Large"), fields
+            line.error = f"the event is {len(payload)} bytes, over Lambda's limit of {MAX_INVOKE_PAYLOAD}"
+            return events.error_response(413, "Request Entity Too Large")
+        with self._lock:
+            pool = self._code.pool
         try:
-            outcome = self.pool.invoke(payload, trace_id)
+            outcome = pool.invoke(payload, trace_id)
         except ThrottledError:
-            fields["error"] = "every environment stayed busy; raise --concurrency"
-            return events.error_response(503, "Service Unavailable"), fields
+            line.error = "every environment stayed busy; raise --concurrency"
+            return events.error_response(503, "Service Unavailable")
         except PoolClosedError:
-            fields["error"] = "serve is stopping"
-            return events.error_response(503, "Service Unavailable"), fields
+            line.error = "serve is stopping"
+            return events.error_response(503, "Service Unavailable")
         except OSError as error:
-            fields["error"] = f"could not start an environment: {error}"
-            return events.error_response(500, "Internal Server Error"), fields
-        fields.update(_outcome_fields(outcome))
-        return _response(outcome, fields), fields
-
-
-def _outcome_fields(outcome: Outcome) -> dict[str, Any]:
-    fields: dict[str, Any] = {
-        "lambdaRequestId": outcome.request_id,
-        "environment": outcome.environment,
-        "coldStart": outcome.cold,
-    }
-    if outcome.restored:
-        fields["restored"] = True
-    if outcome.init_ms is not None:
-        fields["restoreDurationMs" if outcome.restored else "initDurationMs"] = outcome.init_ms
-    return fields
-
-
-def _response(outcome: Outcome, fields: dict[str, Any]) -> OutgoingResponse:
-    if outcome.error is not None or outcome.result is None:
-        fields["error"] = outcome.error or "no result"
-        return events.error_response(500, "Internal Server Error")
-    try:
-        return events.response_from_result(outcome.result)
-    except events.InvalidResultError as error:
-        fields["error"] = f"malformed Lambda proxy response: {error}"
-        return events.error_response(500, "Internal Server Error")
+            line.error = f"could not start an environment: {error}"
+            return events.error_response(500, "Internal Server Error")
+        line.outcome = outcome
+        if outcome.error is not None or outcome.result is None:
+            line.error = outcome.error or "no result"
+            return events.error_response(500, "Internal Server Error")
+        try:
+            return events.response_from_result(outcome.result)
+        except events.InvalidResultError as error:
+            line.error = f"malformed Lambda proxy response: {error}"
+            return events.error_response(500, "Internal Server Error")
 
 
 # A client that sends nothing for this long, mid-request, gets 408; an idle kept-alive connection is closed.
@@ -162,7 +161,7 @@ class FrontHandler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         started = time.perf_counter()
         gateway = self.server.gateway()
-        fields: dict[str, Any] = {"method": self.command, "path": self.path.partition("?")[0]}
+        line = AccessLine(method=self.command, path=events.split_target(self.path)[0])
         close = False
         try:
             body = read_body(self.rfile, self.headers, MAX_HTTP_API_BODY)
@@ -170,7 +169,7 @@ class FrontHandler(BaseHTTPRequestHandler):
             response, close = events.error_response(413, "Request Entity Too Large"), True
         except BadBodyError as error:
             response, close = events.error_response(400, "Bad Request"), True
-            fields["error"] = str(error)
+            line.error = str(error)
         else:
             if gateway is None:
                 response = events.error_response(503, "Service Unavailable")
@@ -184,21 +183,15 @@ class FrontHandler(BaseHTTPRequestHandler):
                     source_ip=self.client_address[0],
                     server_port=self.server.port,
                 )
-                response, more = gateway.handle(request)
-                fields.update(more)
+                response = gateway.handle(request, line)
         headers = response.headers
-        if "requestId" in fields:
-            headers = [*headers, ("apigw-requestid", fields["requestId"])]
+        if line.request_id is not None:
+            headers = [*headers, ("apigw-requestid", line.request_id)]
         try:
             send(self, response.status, headers, response.body, head_only=self.command == "HEAD", close=close)
         except OSError:
             self.close_connection = True  # the client went away; the access line still tells what happened
         if gateway is not None:
-            fields["status"] = response.status
-            fields["durationMs"] = round((time.perf_counter() - started) * 1000, 1)
-            gateway.output.request(type="request", **_ordered(fields))
-
-
-def _ordered(fields: dict[str, Any]) -> dict[str, Any]:
-    order = ("requestId", "method", "path", "status", "durationMs", "coldStart")
-    return {**{key: fields[key] for key in order if key in fields}, **fields}
+            line.status = response.status
+            line.duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            gateway.output.record("request", **line.fields())

@@ -1,25 +1,23 @@
-"""The function serve and invoke run: its options, its zips built and unpacked as on Lambda, its DynamoDB, its pool.
+"""The steps that run a function, which host.py takes in order: zips built and unpacked as on Lambda, DynamoDB, pool.
 
 Everything here raises `ServeError`, one line that says why it cannot go on.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import secrets
 import subprocess
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from lambda_wsgi.settings import DEFAULT_APP
 from tools import package
 
 from . import dynamodb
 from .layout import Layout, function_arn, lambda_environment, unpack
 from .logs import Output
+from .options import FunctionOptions
 from .pool import FunctionConfig, Pool
 from .snapshot import Snapshot, SnapshotError
 
@@ -33,74 +31,11 @@ class ServeError(Exception):
     """A reason not to serve, said in one line."""
 
 
-def add_function_options(parser: argparse.ArgumentParser) -> None:
-    """What the function runs from and with: shared by serve and invoke."""
-    parser.add_argument("--function-dir", type=Path, default=package.FUNCTION_DIR, help="folder with routes.py (api/)")
-    parser.add_argument("--layer-zip", type=Path, help="run this layer zip instead of building one")
-    parser.add_argument("--function-zip", type=Path, help="run this function zip instead of building one")
-    parser.add_argument(
-        "--env", action="append", default=[], metavar="NAME=VALUE", help="a variable for the function (repeatable)"
-    )
-    parser.add_argument(
-        "--table",
-        help=f"set up the users API's table (default {DEFAULT_TABLE!r} for the sample api/, else none)",
-    )
-    parser.add_argument(
-        "--dynamodb-endpoint",
-        metavar="URL",
-        type=_endpoint,
-        help="use this DynamoDB (http://host:port) instead of an embedded one",
-    )
-    parser.add_argument(
-        "--timeout", type=_positive_float, default=10.0, help="function timeout in seconds (default 10)"
-    )
-    parser.add_argument(
-        "--region",
-        default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
-        help="the function's AWS_REGION (default: AWS_REGION, else us-east-1)",
-    )
-    parser.add_argument(
-        "--snap-start",
-        action="store_true",
-        help="as Lambda SnapStart: init once, snapshot, and restore every environment from it (hooks included)",
-    )
-    parser.add_argument("--runtime-python", type=Path, default=DEFAULT_RUNTIME_PYTHON, help=argparse.SUPPRESS)
-
-
-def finish_function_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    args.region = args.region or "us-east-1"
-    args.runtime_python = args.runtime_python.absolute()  # not resolved: a venv's python is a symlink
-    # Paths are the caller's: relative ones resolve from where the command was typed.
-    for name in ("function_dir", "layer_zip", "function_zip"):
-        if getattr(args, name) is not None:
-            setattr(args, name, getattr(args, name).absolute())
-    if args.table is None and args.function_zip is None and args.function_dir.resolve() == package.FUNCTION_DIR:
-        args.table = DEFAULT_TABLE  # the sample users API gets its table without asking
-    for item in args.env:
-        if "=" not in item or item.startswith("="):
-            parser.error(f"--env {item!r}: expected NAME=VALUE")
-
-
-def _endpoint(text: str) -> str:
-    """An endpoint URL boto3 can use: a scheme and a host, and a port unless it is https."""
-    parts = urlsplit(text)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-        parts = parts._replace(netloc="")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a URL such as http://localhost:8001")
-    if port is None and parts.scheme == "http":
-        raise argparse.ArgumentTypeError(f"{text!r} names no port (http://localhost:8001)")
-    return text
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be more than 0")
-    return value
+def default_table(function_dir: Path, function_zip: Path | None) -> str | None:
+    """The table asked for without --table: the sample users API gets its own, any other function none."""
+    if function_zip is None and function_dir.resolve() == package.FUNCTION_DIR:
+        return DEFAULT_TABLE
+    return None
 
 
 def unpack_zips(layer_zip: Path, function_zip: Path, root: Path) -> Layout:
@@ -119,9 +54,9 @@ class Store:
     created: bool = False
 
 
-def start_pool(args: argparse.Namespace, config: FunctionConfig, output: Output, concurrency: int) -> Pool:
+def start_pool(function: FunctionOptions, config: FunctionConfig, output: Output, concurrency: int) -> Pool:
     """The function's environments; with --snap-start, restored from a snapshot taken first."""
-    if not args.snap_start:
+    if not function.snap_start:
         return Pool(config, concurrency, output)
     snapshot = Snapshot(config, output, config.task_root.parent.parent)
     try:
@@ -132,31 +67,32 @@ def start_pool(args: argparse.Namespace, config: FunctionConfig, output: Output,
     return Pool(config, concurrency, output, snapshot)
 
 
-def prepare_store(args: argparse.Namespace, moto: dynamodb.MotoProcess | None) -> Store:
-    if args.table is None:
-        return Store(args.dynamodb_endpoint)
+def prepare_store(function: FunctionOptions, moto: dynamodb.MotoProcess | None) -> Store:
+    if function.table is None:
+        return Store(function.dynamodb_endpoint)
     try:
-        endpoint = moto.wait_ready() if moto else args.dynamodb_endpoint
-        created = dynamodb.prepare_table(endpoint, args.table, args.region)
+        endpoint = moto.wait_ready() if moto else function.dynamodb_endpoint
+        assert endpoint is not None  # a table without an endpoint has the embedded DynamoDB
+        created = dynamodb.prepare_table(endpoint, function.table, function.region)
     except dynamodb.DynamoDBError as error:
         raise ServeError(str(error)) from None
     return Store(endpoint, embedded=moto is not None, created=created)
 
 
-def function_config(args: argparse.Namespace, layout: Layout, store: Store) -> FunctionConfig:
+def function_config(function: FunctionOptions, layout: Layout, store: Store) -> FunctionConfig:
     variables: dict[str, str] = {}
     if store.endpoint:
         variables["AWS_ENDPOINT_URL_DYNAMODB"] = store.endpoint
-    if args.table is not None:  # the users API's own settings
-        variables["USERS_TABLE"] = args.table
+    if function.table is not None:  # the users API's own settings
+        variables["USERS_TABLE"] = function.table
         variables["PAGE_TOKEN_KEY"] = os.environ.get("PAGE_TOKEN_KEY") or secrets.token_hex(32)
-    variables.update(item.split("=", 1) for item in args.env)
+    variables.update(function.variables)
     return FunctionConfig(
-        runtime_python=args.runtime_python,
+        runtime_python=function.runtime_python,
         task_root=layout.task_root,
-        environment=lambda_environment(layout, args.runtime_python, args.region, variables),
-        function_arn=function_arn(args.region),
-        timeout=args.timeout,
+        environment=lambda_environment(layout, function.runtime_python, function.region, variables),
+        function_arn=function_arn(function.region),
+        timeout=function.timeout,
     )
 
 
@@ -174,28 +110,30 @@ def check_runtime(python: Path) -> None:
         )
 
 
-def build_zips(args: argparse.Namespace, root: Path, output: Output) -> tuple[Path, Path]:
-    """The given zips, or ones built for this machine's architecture (the layer only when its inputs changed)."""
-    for given in (args.layer_zip, args.function_zip):
+def build_zips(function: FunctionOptions, root: Path, output: Output) -> tuple[Path, Path]:
+    """The given zips, or ones built for the function's architecture (the layer only when its inputs changed)."""
+    for given in (function.layer_zip, function.function_zip):
         if given is not None and not given.is_file():
             raise ServeError(f"{given} does not exist")
     root.mkdir(parents=True, exist_ok=True)
     try:
-        layer_zip = args.layer_zip
+        layer_zip = function.layer_zip
         if layer_zip is None:
-            arch = package.host_architecture()
+            arch = function.architecture or package.host_architecture()
             layer = package.build_layer(BUILD_DIR / f"layer-{arch}.zip", arch, reuse=True)
             layer_zip = layer.path
             output.say(f"Layer: {layer.describe()} [{arch}]")
-        function_zip = args.function_zip
+        function_zip = function.function_zip
         if function_zip is None:
-            # The app the function will serve, as `--env LAMBDA_WSGI_APP=...` sets it, must be in the code.
-            app = dict(item.split("=", 1) for item in args.env).get("LAMBDA_WSGI_APP") or DEFAULT_APP
             built = package.build_function(
-                root / "function.zip", args.function_dir, package.host_architecture(), layer_zip, app=app
+                root / "function.zip",
+                function.function_dir,
+                function.architecture or package.host_architecture(),
+                layer_zip,
+                app=function.app,
             )
             function_zip = built.path
-            output.say(f"Built the function: {built.files} files from {package.display(args.function_dir)}")
+            output.say(f"Built the function: {built.files} files from {package.display(function.function_dir)}")
     except package.PackageError as error:
         raise ServeError(str(error)) from None
     return layer_zip, function_zip

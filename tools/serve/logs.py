@@ -1,4 +1,4 @@
-"""What serve prints: its own lines on stdout (one JSON line per request), the functions' lines on stderr.
+"""What serve prints: its own lines on stdout (JSON ones for programs), the functions' lines on stderr.
 
 Each line is written whole under one lock, so lines from concurrent requests never interleave.
 """
@@ -25,9 +25,10 @@ class Output:
     def warn(self, text: str) -> None:
         self._write(self._err, f"serve: {text}")
 
-    def request(self, **fields: Any) -> None:
-        """The access line of one request, as JSON."""
-        line = {"time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"), **fields}
+    def record(self, kind: str, **fields: Any) -> None:
+        """A JSON line for programs: its time, its `type` (`request` for an access line, `ready`), its fields."""
+        now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        line = {"time": now, "type": kind, **fields}
         self._write(self._out, json.dumps(line, ensure_ascii=False, separators=(",", ":")))
 
     def function(self, text: str) -> None:

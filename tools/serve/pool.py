@@ -16,10 +16,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 from .logs import Output
 from .runtime_api import Invocation, RuntimeApi
+
+if TYPE_CHECKING:  # snapshot.py builds on this module's FunctionConfig
+    from .snapshot import Snapshot
 
 ExitCallback = Callable[["Environment", str], None]
 
@@ -72,14 +75,6 @@ class Process(Protocol):
 
     def wait(self) -> int | None:
         """Wait for it to end; its exit status when known."""
-
-
-class Snapshot(Protocol):
-    """Where SnapStart environments come from (see snapshot.py)."""
-
-    def restore(self, runtime_api: str, name: str) -> Process: ...
-
-    def close(self) -> None: ...
 
 
 class _Child:

@@ -7,10 +7,7 @@ nothing.
 
 from __future__ import annotations
 
-import argparse
-import itertools
 import os
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -19,10 +16,9 @@ from pathlib import Path
 from tools import package
 
 from .front import Gateway
-from .function import ServeError, Store, build_zips, function_config, start_pool, unpack_zips
-from .layout import Layout
-from .logs import Output
-from .pool import Pool
+from .function import ServeError
+from .host import FunctionHost
+from .options import FunctionOptions
 
 INTERVAL = 0.5
 # Never the code itself: caches, virtualenvs and version control change without the code changing.
@@ -43,12 +39,13 @@ _UNWATCHED_DIRS = frozenset(
 )
 _UNWATCHED_SUFFIXES = (".pyc", ".swp", "~")
 
-Snapshot = dict[Path, tuple[int, int]]
+# Each watched file's modification time and size: a change to either is a change to the file.
+FileStamps = dict[Path, tuple[int, int]]
 
 
-def snapshot(roots: Iterable[Path]) -> Snapshot:
+def file_stamps(roots: Iterable[Path]) -> FileStamps:
     """Every watched file under `roots` (files or folders) with its modification time and size."""
-    seen: Snapshot = {}
+    seen: FileStamps = {}
     for root in roots:
         if root.is_file():
             _add(seen, root)
@@ -61,7 +58,7 @@ def snapshot(roots: Iterable[Path]) -> Snapshot:
     return seen
 
 
-def _add(seen: Snapshot, path: Path) -> None:
+def _add(seen: FileStamps, path: Path) -> None:
     try:
         stat = path.stat()
     except OSError:  # removed between listing and looking
@@ -69,7 +66,7 @@ def _add(seen: Snapshot, path: Path) -> None:
     seen[path] = (stat.st_mtime_ns, stat.st_size)
 
 
-def changes(before: Snapshot, after: Snapshot, relative_to: Iterable[Path]) -> list[str]:
+def changes(before: FileStamps, after: FileStamps, relative_to: Iterable[Path]) -> list[str]:
     """The files added, changed or removed, named relative to the watched folder they are in."""
     folders = list(relative_to)
     changed = sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
@@ -92,15 +89,15 @@ class Watcher(threading.Thread):
         self.on_change = on_change
         self.interval = interval
         self._stopped = threading.Event()
-        self._last = snapshot(roots)
+        self._last = file_stamps(roots)
 
     def run(self) -> None:
         while not self._stopped.wait(self.interval):
-            current = snapshot(self.roots)
+            current = file_stamps(self.roots)
             if current == self._last:
                 continue
             # An editor saves in several steps: wait until one more look sees nothing new.
-            while not self._stopped.wait(self.interval) and (settled := snapshot(self.roots)) != current:
+            while not self._stopped.wait(self.interval) and (settled := file_stamps(self.roots)) != current:
                 current = settled
             names = changes(self._last, current, self.roots)
             self._last = current
@@ -111,31 +108,19 @@ class Watcher(threading.Thread):
         self._stopped.set()
 
 
-def watched_sources(args: argparse.Namespace) -> list[Path]:
+def watched_sources(function: FunctionOptions) -> list[Path]:
     """What `--watch` rebuilds from: the function's folder and, unless a layer zip was given, the layer's inputs."""
-    sources = [args.function_dir]
-    if args.layer_zip is None:
+    sources = [function.function_dir]
+    if function.layer_zip is None:
         sources += [package.LAYER_DIR, package.LAYER_REQUIREMENTS]
     return sources
 
 
 class Reloader:
-    """Rebuilds after a change and swaps in fresh environments; a build that fails keeps the old code serving."""
+    """Rebuilds after a change and swaps the new code in; a build that fails keeps the old code serving."""
 
-    def __init__(
-        self,
-        args: argparse.Namespace,
-        output: Output,
-        gateway: Gateway,
-        *,
-        store: Store,
-        workspace: Path,
-        layout: Layout,
-    ) -> None:
-        self.args, self.output, self.gateway, self.store = args, output, gateway, store
-        self.workspace = workspace
-        self.layout = layout
-        self.builds = itertools.count(2)
+    def __init__(self, host: FunctionHost, gateway: Gateway) -> None:
+        self.host, self.gateway, self.output = host, gateway, host.output
         self.lock = threading.Lock()
         self.stopped = False
 
@@ -146,30 +131,21 @@ class Reloader:
             if self.stopped:
                 return
             self.output.say(f"Changed: {shown}; rebuilding ...")
-            build = self.workspace / f"build-{next(self.builds)}"
             try:
-                layout = unpack_zips(*build_zips(self.args, build, self.output), build)
+                layout = self.host.build()
             except ServeError as error:
                 self.output.warn(f"the rebuild failed, still serving the previous code: {error}")
-                shutil.rmtree(build, ignore_errors=True)
                 return
             try:
-                pool = start_pool(
-                    self.args, function_config(self.args, layout, self.store), self.output, self.args.concurrency
-                )
+                code = self.host.run(layout)
             except ServeError as error:
                 self.output.warn(f"the new code does not start, still serving the previous code: {error}")
-                shutil.rmtree(build, ignore_errors=True)
                 return
-            old_pool, old_layout = self.gateway.pool, self.layout
-            self.gateway.pool, self.layout = pool, layout
+            old = self.gateway.swap(code)
         elapsed = time.perf_counter() - started
         self.output.say(f"Reloaded in {elapsed:.2f} s: new requests run the new code in fresh environments")
-        threading.Thread(target=self._retire, args=(old_pool, old_layout), name="retire", daemon=True).start()
-
-    def _retire(self, pool: Pool, layout: Layout) -> None:
-        pool.retire(self.args.timeout)
-        shutil.rmtree(layout.root, ignore_errors=True)
+        grace = self.host.function.timeout
+        threading.Thread(target=old.retire, args=(grace,), name="retire", daemon=True).start()
 
     def stop(self) -> None:
         with self.lock:  # waits for a rebuild under way

@@ -15,23 +15,23 @@ from tests.tools.serve.serving import RUNTIME_PYTHON
 from tools.loadtest import audit, cli
 from tools.loadtest.client import Api
 from tools.loadtest.history import CREATE, DELETE, GET, LIST, UPDATE
-from tools.loadtest.serving import Serve
 from tools.loadtest.workload import Plan, read_final_state, run_clients
+from tools.serve.background import BackgroundServe
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def serve(zips: Zips) -> Iterator[Serve]:
+def serve(zips: Zips) -> Iterator[BackgroundServe]:
     if zips.api is None:
         pytest.skip("api/routes.py does not exist yet")
     # Started the way `./build.sh load` starts it, from the zips the tests built.
     args = ["--runtime-python", str(RUNTIME_PYTHON), "--layer-zip", str(zips.layer), "--function-zip", str(zips.api)]
-    with Serve([*args, "--table", "users"]) as running:
+    with BackgroundServe([*args, "--table", "users"]) as running:
         yield running
 
 
-def test_concurrent_mixed_crud_agrees_with_the_store(serve: Serve) -> None:
+def test_concurrent_mixed_crud_agrees_with_the_store(serve: BackgroundServe) -> None:
     plan = Plan(clients=4, requests=30, seconds=60, seed=7, run="loadtest7")
     api = Api(serve.url)
     history, ids = run_clients(api, plan)
@@ -44,7 +44,9 @@ def test_concurrent_mixed_crud_agrees_with_the_store(serve: Serve) -> None:
     assert final.pages
 
 
-def test_the_command_prints_the_figures_and_the_verdict(serve: Serve, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_command_prints_the_figures_and_the_verdict(
+    serve: BackgroundServe, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = cli.main(["--url", serve.url, "--clients", "2", "--seconds", "30", "--requests", "10", "--seed", "3"])
     out = capsys.readouterr().out
     assert code == 0, out

@@ -1,4 +1,4 @@
-"""Run `serve` as a subprocess for the tests and talk to it over plain HTTP (http.client).
+"""Run `serve` as a subprocess for the tests (tools/serve/background.py) and talk to it over plain HTTP (http.client).
 
 Every wait is bounded; `stop()` signals serve and collects its exit status and output.
 """
@@ -8,20 +8,15 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import re
-import signal
-import subprocess
 import sys
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tests.conftest import LAYER_DIR, ROOT
+from tools.serve.background import BackgroundServe
 
 RUNTIME_PYTHON = ROOT / ".venv-runtime" / "bin" / "python"
-READY = re.compile(r"Serving the API at (http://127\.0\.0\.1:(\d+))")
 START_TIMEOUT = 90.0
 
 
@@ -41,64 +36,16 @@ class Reply:
         return json.loads(self.body)
 
 
-class Serve:
-    """One serve process on a free port; `command` is what starts it (python -m tools.serve by default)."""
+class Serve(BackgroundServe):
+    """serve on a free port with the tests' runtime and the layer's sources, and a client for it."""
+
+    start_timeout = START_TIMEOUT
 
     def __init__(self, *args: str, command: list[str] | None = None) -> None:
         base = command or [sys.executable, "-m", "tools.serve", "--runtime-python", str(RUNTIME_PYTHON)]
         environment = {key: value for key, value in os.environ.items() if key != "PAGE_TOKEN_KEY"}
         environment["PYTHONPATH"] = str(LAYER_DIR)  # as ./build.sh serve runs it
-        self.process = subprocess.Popen(
-            [*base, "--port", "0", *args],
-            cwd=ROOT,
-            env=environment,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-        )
-        self.stdout: list[str] = []
-        self.stderr: list[str] = []
-        self._changed = threading.Condition()
-        self._readers = [
-            threading.Thread(target=self._read, args=(self.process.stdout, self.stdout), daemon=True),
-            threading.Thread(target=self._read, args=(self.process.stderr, self.stderr), daemon=True),
-        ]
-        for reader in self._readers:
-            reader.start()
-        self.url = ""
-        self.port = 0
-
-    def wait_ready(self) -> Serve:
-        line = self.wait_for_line(self.stdout, READY.search, START_TIMEOUT)
-        match = READY.search(line or "")
-        if match is None:
-            self.stop()
-            raise AssertionError(f"serve did not start:\n{self.output()}")
-        self.url, self.port = match[1], int(match[2])
-        return self
-
-    def _read(self, stream: Any, lines: list[str]) -> None:
-        for line in stream:
-            with self._changed:
-                lines.append(line.rstrip("\n"))
-                self._changed.notify_all()
-        with self._changed:
-            self._changed.notify_all()
-
-    def wait_for_line(self, lines: list[str], matches: Any, timeout: float) -> str | None:
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                found = next((line for line in lines if matches(line)), None)
-                remaining = deadline - time.monotonic()
-                if found is not None or remaining <= 0 or (self.process.poll() is not None and not self._alive()):
-                    return found
-                self._changed.wait(min(remaining, 0.5))
-
-    def _alive(self) -> bool:
-        return any(reader.is_alive() for reader in self._readers)
+        super().__init__(args, command=base, env=environment)
 
     def request(
         self,
@@ -138,22 +85,6 @@ class Serve:
     def descendants(self) -> dict[int, str]:
         """Every process below serve, by pid, with its start time (to tell a reused pid apart)."""
         return descendants(self.process.pid)
-
-    def stop(self, signum: int = signal.SIGTERM, timeout: float = 30.0) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signum)
-        try:
-            code = self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise AssertionError(f"serve did not stop within {timeout}s:\n{self.output()}") from None
-        for reader in self._readers:
-            reader.join(timeout=10)
-        return code
-
-    def output(self) -> str:
-        return "\n".join(["--- stdout", *self.stdout, "--- stderr", *self.stderr])
 
 
 def descendants(pid: int) -> dict[int, str]:

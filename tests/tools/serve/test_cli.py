@@ -16,7 +16,8 @@ import pytest
 from tests.conftest import ROOT
 from tests.tools.conftest import ECHO_DIR, Zips
 from tests.tools.serve.serving import RUNTIME_PYTHON, Serve, running
-from tools.serve.cli import parse_args, try_command
+from tools.serve.cli import parse_args
+from tools.serve.server import try_command
 
 pytestmark = pytest.mark.slow
 
@@ -98,7 +99,7 @@ ROLE = "arn:aws:iam::123456789012:user/ada"
     ],
 )
 def test_only_the_users_api_gets_a_table_without_asking(args: list[str], table: str | None) -> None:
-    assert parse_args(args).table == table
+    assert parse_args(args).function.table == table
 
 
 @pytest.mark.parametrize(

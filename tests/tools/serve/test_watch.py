@@ -10,28 +10,32 @@ import pytest
 from tests.tools.conftest import ECHO_DIR, Zips, serving
 from tools import package
 from tools.serve.cli import parse_args
-from tools.serve.watch import changes, snapshot, watched_sources
+from tools.serve.watch import changes, file_stamps, watched_sources
 
 
-def test_a_snapshot_sees_added_changed_and_removed_files_but_not_caches(tmp_path: Path) -> None:
+def test_the_file_stamps_see_added_changed_and_removed_files_but_not_caches(tmp_path: Path) -> None:
     function = tmp_path / "fn"
     (function / "__pycache__").mkdir(parents=True)
     (function / "routes.py").write_text("a = 1\n")
     (function / "old.txt").write_text("old")
-    before = snapshot([function])
+    before = file_stamps([function])
     (function / "__pycache__" / "routes.cpython-313.pyc").write_bytes(b"cache")
     (function / "routes.py").write_text("a = 22\n")
     (function / "old.txt").unlink()
     (function / "templates").mkdir()
     (function / "templates" / "page.html").write_text("<p>")
-    assert changes(before, snapshot([function]), [function]) == ["fn/old.txt", "fn/routes.py", "fn/templates/page.html"]
+    assert changes(before, file_stamps([function]), [function]) == [
+        "fn/old.txt",
+        "fn/routes.py",
+        "fn/templates/page.html",
+    ]
 
 
 def test_the_layer_is_watched_unless_a_layer_zip_is_given(tmp_path: Path) -> None:
-    args = parse_args(["--function-dir", str(tmp_path), "--watch"])
-    assert watched_sources(args) == [tmp_path, package.LAYER_DIR, package.LAYER_REQUIREMENTS]
-    args = parse_args(["--function-dir", str(tmp_path), "--watch", "--layer-zip", "layer.zip"])
-    assert watched_sources(args) == [tmp_path]
+    function = parse_args(["--function-dir", str(tmp_path), "--watch"]).function
+    assert watched_sources(function) == [tmp_path, package.LAYER_DIR, package.LAYER_REQUIREMENTS]
+    function = parse_args(["--function-dir", str(tmp_path), "--watch", "--layer-zip", "layer.zip"]).function
+    assert watched_sources(function) == [tmp_path]
 
 
 def test_watch_cannot_rebuild_a_given_function_zip(capsys: pytest.CaptureFixture[str]) -> None:

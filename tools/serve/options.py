@@ -1,0 +1,44 @@
+"""What serve and invoke are asked to do, as frozen values: the command line (cli.py) is read into these once.
+
+`FunctionOptions` describe the function and what it runs with; `ServeOptions` add how serve serves it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .authorizer import Authorizer
+
+
+@dataclass(frozen=True)
+class FunctionOptions:
+    """The function: where its code comes from, its architecture, and the settings its environments get."""
+
+    function_dir: Path  # absolute, as typed from where the command ran
+    layer_zip: Path | None  # None: built
+    function_zip: Path | None  # None: built from function_dir
+    app: str  # the `module:attribute` the built function must serve (LAMBDA_WSGI_APP)
+    # What the zips are built for; None is this machine's, so that environments load the layer's native code.
+    architecture: str | None
+    env: tuple[tuple[str, str], ...]  # --env NAME=VALUE, in the order given
+    table: str | None  # the users table to set up, if any
+    dynamodb_endpoint: str | None  # None: an embedded DynamoDB when a table is asked for
+    timeout: float
+    region: str
+    snap_start: bool
+    runtime_python: Path  # the interpreter environments run under (absolute, not resolved: a venv's is a symlink)
+
+    @property
+    def variables(self) -> dict[str, str]:
+        """--env as the function will see it: a later NAME=VALUE wins."""
+        return dict(self.env)
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    function: FunctionOptions
+    port: int = 8000
+    concurrency: int = 4
+    watch: bool = False
+    authorizer: Authorizer | None = None
