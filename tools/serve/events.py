@@ -17,6 +17,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from lambda_wsgi.aws import HOP_BY_HOP_HEADERS, gateway_passes_as_text
 
+from .routes import DEFAULT_ROUTE, RouteMatch
+
 # Set by the front itself from the body it sends on.
 _RESULT_HEADERS_SKIPPED = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -63,14 +65,16 @@ def build_event(
     now: float,
     *,
     authorizer: dict[str, Any] | None = None,
+    route: RouteMatch | None = None,
 ) -> dict[str, Any]:
-    """The event of a request; `authorizer` is what the route's authorizer found (requestContext.authorizer)."""
+    """The event of a request that took `route`; `authorizer` is what its authorizer found (in requestContext)."""
     raw_path, raw_query = split_target(request.target)
+    route = route or RouteMatch(DEFAULT_ROUTE, {})
     headers, cookies = _event_headers(request, trace_id)
     host = headers.get("host", "").rpartition(":")[0] or headers.get("host", "") or "127.0.0.1"
     event: dict[str, Any] = {
         "version": "2.0",
-        "routeKey": "$default",
+        "routeKey": route.route_key,
         "rawPath": raw_path,
         "rawQueryString": raw_query,
     }
@@ -79,6 +83,8 @@ def build_event(
     event["headers"] = headers
     if raw_query:
         event["queryStringParameters"] = _query_parameters(raw_query)
+    if route.path_parameters:
+        event["pathParameters"] = route.path_parameters
     event["requestContext"] = {
         "accountId": "000000000000",
         "apiId": "local",
@@ -92,7 +98,7 @@ def build_event(
             "userAgent": headers.get("user-agent", ""),
         },
         "requestId": request_id,
-        "routeKey": "$default",
+        "routeKey": route.route_key,
         "stage": "$default",
         "time": _clf_time(now),
         "timeEpoch": int(now * 1000),

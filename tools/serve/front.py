@@ -22,17 +22,25 @@ from .events import IncomingRequest, OutgoingResponse
 from .host import ServedCode
 from .logs import Output
 from .pool import PoolClosedError, ThrottledError
+from .routes import DEFAULT_ROUTE, RouteTable
 from .wire import BadBodyError, BodyTooLargeError, LocalServer, read_body, send
 
 
 class Gateway:
     """Turns one HTTP request into an invocation of the code served now, and its outcome into the response."""
 
-    def __init__(self, code: ServedCode, output: Output, authorizer: Authorizer | None = None) -> None:
+    def __init__(
+        self,
+        code: ServedCode,
+        output: Output,
+        authorizer: Authorizer | None = None,
+        routes: RouteTable | None = None,
+    ) -> None:
         self._code = code
         self._lock = threading.Lock()
         self.output = output
         self.authorizer = authorizer
+        self.routes = routes or RouteTable((DEFAULT_ROUTE,))
 
     def swap(self, code: ServedCode) -> ServedCode:
         """Serve `code` from the next request on; returns the code served until now, for the caller to retire."""
@@ -50,6 +58,11 @@ class Gateway:
         """The response to `request`; what happened on the way goes into its access `line`."""
         now = time.time()
         line.request_id = events.new_request_id()
+        route = self.routes.match(request.method, events.split_target(request.target)[0])
+        if route is None:
+            # API Gateway's own answer for a path no route takes: the function never sees it.
+            line.error = "no route matches the request"
+            return events.error_response(404, "Not Found")
         if self.authorizer is not None:
             # As API Gateway does, a request the route's authorizer refuses never becomes an event.
             refusal = self.authorizer.refuses(request.headers)
@@ -58,7 +71,7 @@ class Gateway:
                 return refusal
         trace_id = events.new_trace_id(now)
         context = self.authorizer.context if self.authorizer is not None else None
-        event = events.build_event(request, line.request_id, trace_id, now, authorizer=context)
+        event = events.build_event(request, line.request_id, trace_id, now, authorizer=context, route=route)
         payload = json.dumps(event, ensure_ascii=False).encode()
         if len(payload) > MAX_INVOKE_PAYLOAD:
             line.error = f"the event is {len(payload)} bytes, over Lambda's limit of {MAX_INVOKE_PAYLOAD}"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .authorizer import Authorizer
+from .routes import DEFAULT_ROUTE
 
 
 @dataclass(frozen=True)
@@ -42,3 +43,5 @@ class ServeOptions:
     concurrency: int = 4
     watch: bool = False
     authorizer: Authorizer | None = None
+    # The HTTP API's route keys: a request that takes none gets API Gateway's 404 without an invocation.
+    routes: tuple[str, ...] = (DEFAULT_ROUTE,)

@@ -18,6 +18,7 @@ from .function import ServeError, Store
 from .host import FunctionHost
 from .logs import Output
 from .options import ServeOptions
+from .routes import RouteTable
 from .watch import Reloader, Watcher, watched_sources
 
 HOST = "127.0.0.1"
@@ -43,7 +44,7 @@ def _serve(options: ServeOptions, output: Output, signals: _Signals, stack: cont
     stack.callback(server.server_close)
     host = stack.enter_context(FunctionHost(options.function, output, concurrency=options.concurrency, name="serve"))
     code = host.start()
-    gateway = Gateway(code, output, options.authorizer)
+    gateway = Gateway(code, output, options.authorizer, RouteTable(options.routes))
     stack.callback(gateway.close)
     if options.watch:
         reloader = Reloader(host, gateway)

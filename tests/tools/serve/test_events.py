@@ -17,6 +17,7 @@ from tools.serve.events import (
     build_event,
     response_from_result,
 )
+from tools.serve.routes import RouteTable
 
 
 def _request(
@@ -117,3 +118,17 @@ def test_a_result_with_cookies_headers_and_a_base64_body() -> None:
 def test_a_malformed_result_is_refused(payload: bytes) -> None:
     with pytest.raises(InvalidResultError):
         response_from_result(payload)
+
+
+def test_a_route_with_parameters_names_its_key_and_its_parameters() -> None:
+    route = RouteTable(("POST /my/{rest+}",)).match("POST", "/my/path")
+    assert route is not None
+    event = build_event(_request(), "id", "trace", 0.0, route=route)
+    assert event["routeKey"] == event["requestContext"]["routeKey"] == "POST /my/{rest+}"
+    assert event["pathParameters"] == {"rest": "path"}
+
+
+def test_the_default_route_has_no_path_parameters() -> None:
+    event = build_event(_request(), "id", "trace", 0.0)
+    assert event["routeKey"] == event["requestContext"]["routeKey"] == "$default"
+    assert "pathParameters" not in event
