@@ -11,13 +11,12 @@ import ast
 import csv
 import email.parser
 import hashlib
+import json
 import os
-import py_compile
 import re
 import subprocess
 import sys
 import tempfile
-import warnings
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -156,19 +155,19 @@ def _compile(entries: dict[str, Path], work: Path, root: str, *, lenient: bool =
             f"bytecode for Lambda's Python {PYTHON_VERSION} needs that Python to compile it, but this is "
             f"{sys.version.split()[0]} ({sys.executable}); use ./build.sh package"
         )
-    compiled: dict[str, Path] = {}
-    for name, source in entries.items():
-        if not name.endswith(".py"):
-            continue
-        cached = _pyc_name(name)
-        try:
-            _compile_file(source, work / cached, f"{root}/{name}")
-        except py_compile.PyCompileError as error:
-            if lenient:
-                continue
-            raise PackageError(f"{display(source)} does not compile: {error.exc_value}") from None
-        compiled[cached] = work / cached
-    return compiled
+    modules = {name: source for name, source in entries.items() if name.endswith(".py")}
+    jobs = [(str(source), str(work / _pyc_name(name)), f"{root}/{name}") for name, source in modules.items()]
+    completed = subprocess.run(
+        [sys.executable, "-I", "-c", _COMPILER], input=json.dumps(jobs), capture_output=True, text=True, check=False
+    )
+    if completed.returncode != 0:
+        raise PackageError(f"the compiler of the modules failed:\n{completed.stderr}")
+    failures: dict[str, str] = json.loads(completed.stdout)
+    if not lenient:
+        for source in modules.values():
+            if str(source) in failures:
+                raise PackageError(f"{display(source)} does not compile: {failures[str(source)]}")
+    return {_pyc_name(name): work / _pyc_name(name) for name, source in modules.items() if str(source) not in failures}
 
 
 def _pyc_name(name: str) -> str:
@@ -178,17 +177,28 @@ def _pyc_name(name: str) -> str:
     return f"{folder}/{cached}" if folder else cached
 
 
-def _compile_file(source: Path, destination: Path, shown_as: str) -> None:
-    # A dependency's SyntaxWarnings (invalid escapes...) are its authors' to fix, not noise for this build.
-    with warnings.catch_warnings(action="ignore"):
+# Run by an interpreter of its own, which imports nothing else: a pyc's bytes depend on the compiling process
+# (marshal flags an object for sharing by its reference count, which the strings that process's imports interned
+# and made immortal change), so the zips must not depend on what the build, serve or a test run had imported.
+_COMPILER = """
+import json, py_compile, sys, warnings
+failures = {}
+# A dependency's SyntaxWarnings (invalid escapes...) are its authors' to fix, not noise for this build.
+warnings.simplefilter("ignore")
+for source, destination, shown_as in json.load(sys.stdin):
+    try:
         py_compile.compile(
-            str(source),
-            cfile=str(destination),
+            source,
+            cfile=destination,
             dfile=shown_as,
             doraise=True,
             optimize=0,  # asserts and docstrings kept: Lambda runs without -O
             invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
         )
+    except py_compile.PyCompileError as error:
+        failures[source] = str(error.exc_value)
+json.dump(failures, sys.stdout)
+"""
 
 
 def pip_platforms(arch: str) -> list[str]:

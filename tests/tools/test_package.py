@@ -144,6 +144,18 @@ def test_building_twice_gives_byte_identical_zips(builds: list[tuple[Path, str]]
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
 
+def test_the_zips_do_not_depend_on_the_process_that_builds_them(builds: list[tuple[Path, str]], tmp_path: Path) -> None:
+    """A pyc's bytes depend on what the compiling process has imported (the strings it interned): serve and the
+    tests build their zips in processes of their own, which have imported far more than the command."""
+    import lambda_wsgi  # noqa: F401  (its modules interned strings that werkzeug's modules hold too)
+
+    (out, _) = builds[0]
+    layer = package.build_layer(tmp_path / "layer.zip", "arm64")
+    function = package.build_function(tmp_path / "function.zip", _function_dir(), "arm64", layer.path)
+    assert layer.path.read_bytes() == (out / "layer.zip").read_bytes()
+    assert function.path.read_bytes() == (out / "function.zip").read_bytes()
+
+
 @pytest.mark.parametrize("which", ["default", "--no-bytecode"])
 def test_the_build_prints_each_zips_size_and_whether_it_holds_bytecode(
     builds: list[tuple[Path, str]], sources_only: tuple[Path, str], which: str
