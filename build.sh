@@ -93,9 +93,9 @@ run_tool() { PYTHONPATH="$ROOT:$LAYER_PATH" "$@"; }
 wants_help() { local arg; for arg in "$@"; do case "$arg" in -h|--help) return 0 ;; esac; done; return 1; }
 
 cmd_package() {
-  wants_help "$@" && exec env PYTHONPATH="$ROOT:$LAYER_PATH" "$PYTHON_313" "$ROOT/tools/package.py" "$@"
+  wants_help "$@" && exec env PYTHONPATH="$ROOT:$LAYER_PATH" "$PYTHON_313" -m tools.package "$@"
   dev_venv
-  run_tool "$VENV/bin/python" "$ROOT/tools/package.py" "$@"
+  run_tool "$VENV/bin/python" -m tools.package "$@"
 }
 
 cmd_serve() {

@@ -6,6 +6,7 @@ into the repository (no .terraform/ or state there, and the committed lock file 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +23,7 @@ from tests.infra.terraform import (
     find_binary,
 )
 
-PACKAGE_SCRIPT = ROOT / "tools" / "package.py"
+PACKAGE_DIR = ROOT / "tools" / "package"
 
 
 @pytest.fixture(scope="session")
@@ -59,12 +60,13 @@ def offline(terraform: Terraform, initialized_dir: Path, tmp_path_factory: pytes
 @pytest.fixture(scope="session")
 def lambda_zips(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """dist/layer.zip and dist/function.zip as `./build.sh package` builds them, in a temporary folder."""
-    if not PACKAGE_SCRIPT.is_file():
-        pytest.fail(f"{PACKAGE_SCRIPT.relative_to(ROOT)} is missing: the deploy checks need the real zips")
+    if not (PACKAGE_DIR / "__main__.py").is_file():
+        pytest.fail(f"{PACKAGE_DIR.relative_to(ROOT)}/ is missing: the deploy checks need the real zips")
     out_dir = tmp_path_factory.mktemp("dist")
     result = subprocess.run(
-        [sys.executable, str(PACKAGE_SCRIPT), "--out-dir", str(out_dir)],
+        [sys.executable, "-m", "tools.package", "--out-dir", str(out_dir)],
         cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'python-lambda-layer'}"},
         capture_output=True,
         text=True,
         timeout=600,

@@ -1,6 +1,6 @@
 """A Blueprint for serve's tests: reports the event and the environment it ran in, and misbehaves on demand.
 
-Packaged with `tools/package.py --function-dir`: the whole folder ships, `greeting.txt` and `helpers.py` included.
+Packaged with `./build.sh package --function-dir`: the whole folder ships, `greeting.txt` and `helpers.py` included.
 """
 
 from __future__ import annotations
