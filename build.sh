@@ -93,25 +93,25 @@ run_tool() { PYTHONPATH="$ROOT:$LAYER_PATH" "$@"; }
 wants_help() { local arg; for arg in "$@"; do case "$arg" in -h|--help) return 0 ;; esac; done; return 1; }
 
 cmd_package() {
-  wants_help "$@" && exec env PYTHONPATH="$ROOT:$LAYER_PATH" "$PYTHON_313" -m tools.package "$@"
+  wants_help "$@" && exec env PYTHONPATH="$ROOT:$LAYER_PATH" "$PYTHON_313" -m flask_lambda.package "$@"
   dev_venv
-  run_tool "$VENV/bin/python" -m tools.package "$@"
+  run_tool "$VENV/bin/python" -m flask_lambda.package "$@"
 }
 
 cmd_serve() {
-  wants_help "$@" && exec env PYTHONPATH="$ROOT:$LAYER_PATH" "$PYTHON_313" -m tools.serve "$@"
+  wants_help "$@" && exec env PYTHONPATH="$ROOT:$LAYER_PATH" "$PYTHON_313" -m flask_lambda.serve "$@"
   dev_venv
   # The functions run on a venv of their own that plays the Lambda runtime: awslambdaric and boto3, no Flask.
   venv "$ROOT/.venv-runtime" "$ROOT/requirements/runtime.txt"
   # exec: Ctrl-C and SIGTERM reach serve itself, which stops everything it started.
-  PYTHONPATH="$ROOT:$LAYER_PATH" exec "$VENV/bin/python" -m tools.serve --runtime-python "$ROOT/.venv-runtime/bin/python" "$@"
+  PYTHONPATH="$ROOT:$LAYER_PATH" exec "$VENV/bin/python" -m flask_lambda.serve --runtime-python "$ROOT/.venv-runtime/bin/python" "$@"
 }
 
 cmd_invoke() {
-  wants_help "$@" && exec env PYTHONPATH="$ROOT:$LAYER_PATH" "$PYTHON_313" -m tools.serve.invoke "$@"
+  wants_help "$@" && exec env PYTHONPATH="$ROOT:$LAYER_PATH" "$PYTHON_313" -m flask_lambda.serve.invoke "$@"
   dev_venv
   venv "$ROOT/.venv-runtime" "$ROOT/requirements/runtime.txt"
-  PYTHONPATH="$ROOT:$LAYER_PATH" exec "$VENV/bin/python" -m tools.serve.invoke --runtime-python "$ROOT/.venv-runtime/bin/python" "$@"
+  PYTHONPATH="$ROOT:$LAYER_PATH" exec "$VENV/bin/python" -m flask_lambda.serve.invoke --runtime-python "$ROOT/.venv-runtime/bin/python" "$@"
 }
 
 cmd_bench() {

@@ -20,12 +20,12 @@ import storage
 import table
 import validation
 
+from flask_lambda.moto_server import MotoServer
 from lambda_wsgi import Adapter
 from lambda_wsgi.app_loader import app_for_blueprint
 from tests.api.contract import Contract
 from tests.api.faults import Faults
 from tests.conftest import ROOT, http_event, lambda_context
-from tools.moto_server import MotoServer
 
 JSON = "application/json"
 

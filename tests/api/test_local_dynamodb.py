@@ -1,4 +1,4 @@
-"""The local DynamoDB (tools/moto_server.py, which serve embeds) honours ClientRequestToken as DynamoDB does.
+"""The local DynamoDB (flask_lambda/moto_server.py, which serve embeds) honours ClientRequestToken as DynamoDB does.
 
 For 10 minutes after a TransactWriteItems with a token succeeded, the same token on the same request succeeds again
 without applying anything, and on another request is an IdempotentParameterMismatchException; a failed transaction
@@ -15,9 +15,9 @@ import pytest
 import table
 from botocore.exceptions import ClientError
 
+from flask_lambda.moto_server import TOKEN_LIFETIME_SECONDS, MotoServer
+from flask_lambda.serve.dynamodb import MotoProcess, prepare_table
 from tests.api.conftest import TABLE_NAME, Api
-from tools.moto_server import TOKEN_LIFETIME_SECONDS, MotoServer
-from tools.serve.dynamodb import MotoProcess, prepare_table
 
 KEY = {"pk": {"S": "token-check"}, "sk": {"S": "item"}}
 

@@ -64,7 +64,7 @@ def lambda_zips(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         pytest.fail(f"{PACKAGE_DIR.relative_to(ROOT)}/ is missing: the deploy checks need the real zips")
     out_dir = tmp_path_factory.mktemp("dist")
     result = subprocess.run(
-        [sys.executable, "-m", "tools.package", "--out-dir", str(out_dir)],
+        [sys.executable, "-m", "flask_lambda.package", "--out-dir", str(out_dir)],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'python-lambda-layer'}"},
         capture_output=True,

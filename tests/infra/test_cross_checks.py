@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from table import EMAIL_PREFIX, EMAIL_SORT_KEY, LISTING_PARTITION, TABLE_DEFINITION, USER_PREFIX, USER_SORT_KEY
 
+from flask_lambda import package
 from lambda_wsgi import settings
 from lambda_wsgi.settings import Settings
 from tests.conftest import LAYER_DIR, ROOT
 from tests.infra import code_facts
 from tests.infra.hcl import Configuration, block, configuration_files, load, references, resolve
-from tools import package
 
 API_DIR = ROOT / "api"
 

@@ -109,7 +109,7 @@ class Moto:
 def moto() -> Iterator[Moto]:
     """A moto process of its own: a fresh account, whatever ran before."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "tools.moto_server", "--port", "0"],
+        [sys.executable, "-m", "flask_lambda.moto_server", "--port", "0"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -566,7 +566,7 @@ def _serve(deployment: Deployment, moto: Moto) -> Iterator[str]:
     command = [
         sys.executable,
         "-m",
-        "tools.serve",
+        "flask_lambda.serve",
         "--runtime-python",
         str(RUNTIME_PYTHON),
         "--port",

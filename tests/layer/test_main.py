@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from flask_lambda.serve.logs import Output
+from flask_lambda.serve.pool import FunctionConfig, Pool
 from tests.conftest import LAYER_DIR, http_event, load_event
 from tests.layer import sample_routes
-from tools.serve.logs import Output
-from tools.serve.pool import FunctionConfig, Pool
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:layer-test"
 

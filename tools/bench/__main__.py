@@ -81,7 +81,7 @@ def main(argv: list[str]) -> int:
             figures.base64 = measure_base64(calls=20 if args.quick else 200, repeats=3 if args.quick else 30)
 
     if metrics & {"cold", "layer", "snapstart"}:
-        print("packages: ours by tools/package/, the others by pip install --target + zip -r", file=sys.stderr)
+        print("packages: ours by flask_lambda/package/, the others by pip install --target + zip -r", file=sys.stderr)
         with deployed(contenders) as packages:
             figures.layers = {name: deployed_.package.layer_size() for name, deployed_ in packages.items()}
             figures.functions = {name: deployed_.package.function_size() for name, deployed_ in packages.items()}

@@ -1,7 +1,7 @@
 """How each contender reaches Lambda: a layer zip and a function zip, built the way its users build them, and
 unpacked as Lambda unpacks them (layer under /opt, function under /var/task, neither writable).
 
-- Ours: `tools.package.build_layer` and `build_function` with their defaults, what `./build.sh package` ships.
+- Ours: `flask_lambda.package.build_layer` and `build_function` with their defaults, what `./build.sh package` ships.
 - Peers and the floor: `pip install --target python -r requirements/layer.txt <adapter>` with pip's defaults (it
   compiles timestamp-checked bytecode), then `zip -qr layer.zip python`; the function folder (routes.py and the
   handler module, with the `__pycache__` a local run of them leaves) zipped with `zip -qr`. `unzip` restores the
@@ -94,7 +94,7 @@ def _run(command: list[str], cwd: Path | None = None) -> None:
 
 def build_ours(work: Path) -> Package:
     """The layer and function zips `./build.sh package` builds, for this machine's architecture."""
-    from tools.package import build_function, build_layer, host_architecture
+    from flask_lambda.package import build_function, build_layer, host_architecture
 
     arch = host_architecture()
     layer = build_layer(work / "layer.zip", arch)

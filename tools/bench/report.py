@@ -272,7 +272,7 @@ def notes(figures: Figures) -> list[str]:
             )
     if figures.layers is not None or figures.cold is not None:
         parts.append(
-            "Packages: ours as `./build.sh package` builds them by default (tools/package/); the peers' and the "
+            "Packages: ours as `./build.sh package` builds them by default (flask_lambda/package/); the peers' and the "
             "floor's layer as `pip install --target python -r requirements/layer.txt ADAPTER` (pybase64 left out "
             "for the peers, which do not use it) then "
             "`zip -qr layer.zip python`, their function folder (routes.py, handler module, the __pycache__ a local "

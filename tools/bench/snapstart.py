@@ -18,10 +18,10 @@ from statistics import median
 from tempfile import TemporaryDirectory
 from time import monotonic, perf_counter
 
-from tools.serve.logs import Output
-from tools.serve.pool import Environment, FunctionConfig
-from tools.serve.runtime_api import Invocation
-from tools.serve.snapshot import Snapshot
+from flask_lambda.serve.logs import Output
+from flask_lambda.serve.pool import Environment, FunctionConfig
+from flask_lambda.serve.runtime_api import Invocation
+from flask_lambda.serve.snapshot import Snapshot
 
 from .events import Case
 from .packaging import LambdaTree

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from tools.serve.background import TAIL, BackgroundServe, ServeStartError
+from flask_lambda.serve.background import TAIL, BackgroundServe, ServeStartError
 
 from . import audit, report
 from .client import Api

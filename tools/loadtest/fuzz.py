@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from tools.serve.background import ROOT, TAIL, BackgroundServe, ServeStartError
+from flask_lambda.serve.background import ROOT, TAIL, BackgroundServe, ServeStartError
 
 HOOKS_MODULE = "tools.loadtest.fuzz_hooks"
 KEY_VARIABLE = "PAGE_TOKEN_KEY"

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from itsdangerous import URLSafeSerializer
 
+from flask_lambda.moto_server import MotoServer
 from lambda_wsgi import Adapter
 from tests.api.conftest import PAGE_TOKEN_KEY, Api, fresh_table
 from tests.api.contract import Contract
-from tools.moto_server import MotoServer
 
 USERS = 137
 

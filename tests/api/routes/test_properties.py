@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
+from flask_lambda.moto_server import MotoServer
 from lambda_wsgi import Adapter
 from tests.api.conftest import Api, fresh_table
 from tests.api.contract import Contract
-from tools.moto_server import MotoServer
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -19,7 +19,7 @@ import json, boto3, table
 from awslambdaric.lambda_runtime_hooks_runner import run_before_snapshot
 from lambda_wsgi import Adapter
 from lambda_wsgi.app_loader import app_for_blueprint
-from tools.moto_server import MotoServer
+from flask_lambda.moto_server import MotoServer
 
 def event(path):
     return {"version": "2.0", "rawPath": path, "rawQueryString": "", "headers": {"host": "x.local"},

@@ -18,10 +18,10 @@ import pytest
 import storage
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
+from flask_lambda.moto_server import MotoServer
 from tests.api.conftest import Api, Reply, users_table
 from tests.api.faults import Faults, answer_lost, error, then, timed_out
 from tests.api.stored import address_holders, assert_table_agrees, raw_items, stored_users
-from tools.moto_server import MotoServer
 
 TRANSACT = "TransactWriteItems"
 TOKENS = pytest.mark.parametrize("token_remembered", [True, False], ids=["token remembered", "token forgotten"])

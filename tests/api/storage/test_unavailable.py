@@ -26,10 +26,10 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from flask_lambda.moto_server import MotoServer
 from tests.api.conftest import JSON, TABLE_NAME, Api, Reply, point_storage_at
 from tests.api.faults import Fault, Faults, error, refused, timed_out
 from tests.conftest import http_event
-from tools.moto_server import MotoServer
 
 
 def closed_port() -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.tools.conftest import Zips, serving
+from tests.flask_lambda.conftest import Zips, serving
 from tools.loadtest import fuzz
 
 pytestmark = pytest.mark.slow

@@ -10,13 +10,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.tools.conftest import Zips
-from tests.tools.serve.serving import RUNTIME_PYTHON
+from flask_lambda.serve.background import BackgroundServe
+from tests.flask_lambda.conftest import Zips
+from tests.flask_lambda.serve.serving import RUNTIME_PYTHON
 from tools.loadtest import audit, cli
 from tools.loadtest.client import Api
 from tools.loadtest.history import CREATE, DELETE, GET, LIST, UPDATE
 from tools.loadtest.workload import Plan, read_final_state, run_clients
-from tools.serve.background import BackgroundServe
 
 pytestmark = pytest.mark.slow
 

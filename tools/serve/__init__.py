@@ -1,4 +1,0 @@
-"""Serve the built Lambda zips locally behind an API Gateway-like front (HTTP API, payload 2.0).
-
-Run with `./build.sh serve` (or `python -m tools.serve`); no Docker and no AWS account needed.
-"""
