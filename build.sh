@@ -90,28 +90,40 @@ cmd_test() {
 # The tools run from the caller's directory, so the paths a user gives resolve from where they typed them.
 run_tool() { PYTHONPATH="$ROOT:$LAYER_PATH" "$@"; }
 
+# flask-lambda COMMAND ARGS as this repository runs it: on the sample api/ unless ARGS name another folder
+# (argparse keeps the last --function-dir), with the development venvs rather than cached ones.
+flask_lambda() {
+  local command="$1"; shift
+  local defaults=(--function-dir "$ROOT/api")
+  case "$command" in
+    package) defaults+=(--out-dir "$ROOT/dist") ;;
+    serve|invoke) defaults+=(--runtime-python "$ROOT/.venv-runtime/bin/python") ;;
+  esac
+  PYTHONPATH="$ROOT:$LAYER_PATH" exec "$VENV/bin/python" -m flask_lambda "$command" "${defaults[@]}" "$@"
+}
+
 wants_help() { local arg; for arg in "$@"; do case "$arg" in -h|--help) return 0 ;; esac; done; return 1; }
 
 cmd_package() {
-  wants_help "$@" && exec env PYTHONPATH="$ROOT:$LAYER_PATH" "$PYTHON_313" -m flask_lambda.package "$@"
+  wants_help "$@" && exec env PYTHONPATH="$ROOT:$LAYER_PATH" "$PYTHON_313" -m flask_lambda package "$@"
   dev_venv
-  run_tool "$VENV/bin/python" -m flask_lambda.package "$@"
+  flask_lambda package "$@"
 }
 
 cmd_serve() {
-  wants_help "$@" && exec env PYTHONPATH="$ROOT:$LAYER_PATH" "$PYTHON_313" -m flask_lambda.serve "$@"
+  wants_help "$@" && exec env PYTHONPATH="$ROOT:$LAYER_PATH" "$PYTHON_313" -m flask_lambda serve "$@"
   dev_venv
   # The functions run on a venv of their own that plays the Lambda runtime: awslambdaric and boto3, no Flask.
   venv "$ROOT/.venv-runtime" "$ROOT/requirements/runtime.txt"
-  # exec: Ctrl-C and SIGTERM reach serve itself, which stops everything it started.
-  PYTHONPATH="$ROOT:$LAYER_PATH" exec "$VENV/bin/python" -m flask_lambda.serve --runtime-python "$ROOT/.venv-runtime/bin/python" "$@"
+  # exec (in flask_lambda): Ctrl-C and SIGTERM reach serve itself, which stops everything it started.
+  flask_lambda serve "$@"
 }
 
 cmd_invoke() {
-  wants_help "$@" && exec env PYTHONPATH="$ROOT:$LAYER_PATH" "$PYTHON_313" -m flask_lambda.serve.invoke "$@"
+  wants_help "$@" && exec env PYTHONPATH="$ROOT:$LAYER_PATH" "$PYTHON_313" -m flask_lambda invoke "$@"
   dev_venv
   venv "$ROOT/.venv-runtime" "$ROOT/requirements/runtime.txt"
-  PYTHONPATH="$ROOT:$LAYER_PATH" exec "$VENV/bin/python" -m flask_lambda.serve.invoke --runtime-python "$ROOT/.venv-runtime/bin/python" "$@"
+  flask_lambda invoke "$@"
 }
 
 cmd_bench() {
@@ -155,6 +167,8 @@ USAGE
 }
 
 LAYER_PATH="$ROOT/python-lambda-layer"
+# What flask-lambda makes once and keeps (cached virtualenvs, serve's layers) stays inside the repository.
+export FLASK_LAMBDA_CACHE="${FLASK_LAMBDA_CACHE:-$ROOT/build/cache}"
 command="${1:-}"
 [ $# -gt 0 ] && shift
 case "$command" in

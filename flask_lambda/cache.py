@@ -64,6 +64,13 @@ def _is_lambda_python(path: Path) -> bool:
         return False
 
 
+def runtime_python(say: Callable[[str], None] = print) -> Path:
+    """The interpreter serve's execution environments run under: Lambda's Python with awslambdaric and boto3."""
+    from .resources import RUNTIME_REQUIREMENTS
+
+    return pinned_venv("runtime", RUNTIME_REQUIREMENTS, lambda_python(), say)
+
+
 def pinned_venv(name: str, requirements: Path, python: Path, say: Callable[[str], None] = print) -> Path:
     """The interpreter of a virtualenv `name` made by `python` from the hashed pins in `requirements`.
 

@@ -20,6 +20,9 @@ from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYER_DIR = ROOT / "python-lambda-layer"
+API_DIR = ROOT / "api"  # the sample users API
+# The interpreter that plays the Lambda runtime (requirements/runtime.txt), which ./build.sh test sets up.
+RUNTIME_PYTHON = ROOT / ".venv-runtime" / "bin" / "python"
 EVENTS_DIR = Path(__file__).resolve().parent / "events"
 
 

@@ -7,7 +7,7 @@ from lambda_wsgi.settings import APP_VARIABLE, DEFAULT_APP
 
 from .bytecode import CACHE_TAG
 from .command import argument_parser, main, parse_args
-from .common import DIST_DIR, FUNCTION_DIR, LAYER_DIR, LAYER_REQUIREMENTS, PYTHON_VERSION, ROOT, PackageError, display
+from .common import LAYER_DIR, LAYER_REQUIREMENTS, PYTHON_VERSION, PackageError, display
 from .function import FUNCTION_REQUIREMENTS, TASK_ROOT, build_function, function_files
 from .ignore import FUNCTION_EXCLUSIONS, IGNORE_FILE, PYC_MAGIC, Exclusions
 from .layer import LAYER_ROOT, build_layer, layer_inputs_digest
@@ -19,8 +19,6 @@ __all__ = [
     "ARCHITECTURES",
     "CACHE_TAG",
     "DEFAULT_APP",
-    "DIST_DIR",
-    "FUNCTION_DIR",
     "FUNCTION_EXCLUSIONS",
     "FUNCTION_REQUIREMENTS",
     "IGNORE_FILE",
@@ -29,7 +27,6 @@ __all__ = [
     "LAYER_ROOT",
     "PYC_MAGIC",
     "PYTHON_VERSION",
-    "ROOT",
     "TASK_ROOT",
     "Built",
     "Exclusions",

@@ -1,6 +1,7 @@
 """Build the Lambda artifacts: `dist/layer.zip` (the adapter, Flask and its dependencies) and `dist/function.zip`.
 
-The command `./build.sh package` (`python -m flask_lambda.package`): its options, and the two builds in their order.
+The command `flask-lambda package` (`python -m flask_lambda.package`): its options, the project's settings they
+override (flask_lambda.project), and the two builds in their order.
 """
 
 from __future__ import annotations
@@ -11,47 +12,48 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from flask_lambda.project import Project, ProjectError
 from lambda_wsgi.settings import APP_VARIABLE, DEFAULT_APP
 
-from .common import DIST_DIR, FUNCTION_DIR, LAYER_REQUIREMENTS, PYTHON_VERSION, PackageError
+from .common import LAYER_REQUIREMENTS, PYTHON_VERSION, PackageError
 from .function import build_function, function_files
 from .layer import build_layer
 from .pip import ARCHITECTURES
 
+DEFAULT_ARCHITECTURE = "arm64"
 
-def argument_parser() -> argparse.ArgumentParser:
+
+def argument_parser(prog: str = "flask-lambda package") -> argparse.ArgumentParser:
     """The options; every path is read from the directory the command was typed in."""
-    parser = argparse.ArgumentParser(prog="./build.sh package", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--arch", choices=sorted(ARCHITECTURES), default="arm64", help="the function's architecture (default arm64)"
+        "--arch",
+        choices=sorted(ARCHITECTURES),
+        help=f"the function's architecture (default: the project's, else {DEFAULT_ARCHITECTURE})",
     )
     parser.add_argument(
-        "--out-dir",
-        type=_path,
-        default=DIST_DIR,
-        metavar="DIR",
-        help="where the zips go (default: the repository's dist/)",
+        "--out-dir", type=_path, metavar="DIR", help="where the zips go (default: dist/ in the function's folder)"
     )
     parser.add_argument(
         "--function-dir",
         type=_path,
-        default=FUNCTION_DIR,
+        default=Path(".").absolute(),
         metavar="DIR",
-        help="the function's folder, all of which ships but what it leaves out (default: the repository's api/)",
+        help="the function's folder, all of which ships but what it leaves out (default: the current folder)",
     )
     parser.add_argument(
         "--app",
-        default=os.environ.get(APP_VARIABLE) or DEFAULT_APP,
         metavar="MODULE:ATTRIBUTE",
         help=f"what the layer serves, checked to be defined at the top level of that module (default: "
-        f"${APP_VARIABLE}, else {DEFAULT_APP}); deploy the function with the same {APP_VARIABLE}",
+        f"${APP_VARIABLE}, else the project's app, else {DEFAULT_APP}); deploy the function with the same "
+        f"{APP_VARIABLE}",
     )
     parser.add_argument(
         "--requirements",
         type=_path,
         default=LAYER_REQUIREMENTS,
         metavar="FILE",
-        help="what the layer installs (default: the repository's requirements/layer.txt)",
+        help="what the layer installs (default: flask-lambda's pinned requirements/layer.txt)",
     )
     parser.add_argument(
         "--bytecode",
@@ -63,8 +65,18 @@ def argument_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
-    return argument_parser().parse_args(None if argv is None else list(argv))
+def parse_args(argv: Iterable[str] | None = None, prog: str = "flask-lambda package") -> argparse.Namespace:
+    """The options, completed from the function folder's project settings where the command line is silent."""
+    parser = argument_parser(prog)
+    args = parser.parse_args(None if argv is None else list(argv))
+    try:
+        project = Project.load(args.function_dir)
+    except ProjectError as error:
+        parser.error(str(error))
+    args.arch = args.arch or project.architecture or DEFAULT_ARCHITECTURE
+    args.app = args.app or os.environ.get(APP_VARIABLE) or project.app
+    args.out_dir = args.out_dir or args.function_dir / "dist"
+    return args
 
 
 def _path(text: str) -> Path:
@@ -72,13 +84,13 @@ def _path(text: str) -> Path:
     return Path(text).absolute()
 
 
-def main(argv: Iterable[str] | None = None) -> int:
-    args = parse_args(argv)
+def main(argv: Iterable[str] | None = None, prog: str = "flask-lambda package") -> int:
+    args = parse_args(argv, prog)
     try:
         if f"{sys.version_info.major}.{sys.version_info.minor}" != PYTHON_VERSION:
             raise PackageError(
                 f"packaging needs Python {PYTHON_VERSION} (the Lambda runtime's version), but runs on "
-                f"{sys.version.split()[0]} ({sys.executable}); use ./build.sh package"
+                f"{sys.version.split()[0]} ({sys.executable}); install flask-lambda on Python {PYTHON_VERSION}"
             )
         # A function that can't be built fails before the layer's slower build.
         function_files(args.function_dir, args.app, output=args.out_dir)
@@ -94,7 +106,7 @@ def main(argv: Iterable[str] | None = None) -> int:
             app=args.app,
         )
     except PackageError as error:
-        print(f"package: error: {error}", file=sys.stderr)
+        print(f"{prog}: error: {error}", file=sys.stderr)
         return 1
     compiled = "bytecode" if args.bytecode else "sources only"
     print(f"{layer.describe()}  [layer, Python {PYTHON_VERSION} {args.arch}, {compiled}]")

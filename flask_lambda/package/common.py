@@ -1,17 +1,16 @@
-"""What every part of the build shares: the repository's paths, Lambda's Python version and the build's error.
+"""What every part of the build shares: the layer's sources and pins, Lambda's Python version and the build's error.
 
-The paths are the defaults of `./build.sh package`; `display` shows a path as the user typed it, or close.
+`display` shows a path as the user typed it, or close.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-LAYER_DIR = ROOT / "python-lambda-layer"
-LAYER_REQUIREMENTS = ROOT / "requirements" / "layer.txt"
-FUNCTION_DIR = ROOT / "api"
-DIST_DIR = ROOT / "dist"
+from flask_lambda.resources import LAYER_DIR, LAYER_REQUIREMENTS
+
+__all__ = ["LAYER_DIR", "LAYER_REQUIREMENTS", "PYTHON_VERSION", "PackageError", "display"]
+
 PYTHON_VERSION = "3.13"
 
 

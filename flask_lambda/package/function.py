@@ -18,7 +18,7 @@ from lambda_wsgi.settings import DEFAULT_APP
 
 from .app import check_app, parse_module
 from .bytecode import compile_modules
-from .common import FUNCTION_DIR, PackageError, display
+from .common import PackageError, display
 from .ignore import Exclusions
 from .layer import CACHE_DIRS, installed_files
 from .pip import install, normalise
@@ -31,7 +31,7 @@ FUNCTION_REQUIREMENTS = "requirements.txt"  # beside routes.py: the function's o
 
 def build_function(
     out: Path,
-    function_dir: Path = FUNCTION_DIR,
+    function_dir: Path,
     arch: str = "arm64",
     layer: Path | None = None,
     *,

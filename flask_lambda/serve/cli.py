@@ -1,6 +1,7 @@
-"""The command lines of `./build.sh serve` and `./build.sh invoke`: read once into options, handed to the library.
+"""The command lines of `flask-lambda serve` and `flask-lambda invoke`: read once into options, handed to the library.
 
-Nothing past this module sees argparse: serve gets `ServeOptions`, invoke `FunctionOptions` and the event.
+Nothing past this module sees argparse: serve gets `ServeOptions`, invoke `FunctionOptions` and the event. The
+function's folder gives its project settings (flask_lambda.project); options given on the command line win.
 """
 
 from __future__ import annotations
@@ -10,26 +11,30 @@ import json
 import os
 import sys
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask_lambda import package
-from lambda_wsgi.settings import APP_VARIABLE, DEFAULT_APP
+from flask_lambda.project import Project, ProjectError
+from lambda_wsgi.settings import APP_VARIABLE
 
 from . import invoke as invoke_module
 from .authorizer import Authorizer, AuthorizerError, iam_authorizer, jwt_authorizer
-from .function import DEFAULT_RUNTIME_PYTHON, DEFAULT_TABLE, ServeError, default_table
+from .function import ServeError
 from .invoke import invoke
 from .logs import Output
 from .options import FunctionOptions, ServeOptions
 from .server import serve
 
-SERVE_DESCRIPTION = "`./build.sh serve`: build the zips, start DynamoDB and the front, serve until Ctrl-C or SIGTERM."
+SERVE_DESCRIPTION = (
+    "Serve the function in the current folder (or --function-dir) as API Gateway and Lambda run it: build the zips, "
+    "start DynamoDB if the project has a table, and serve until Ctrl-C or SIGTERM."
+)
 
 
-def parse_args(argv: Iterable[str] | None = None) -> ServeOptions:
-    parser = argparse.ArgumentParser(prog="./build.sh serve", description=SERVE_DESCRIPTION)
+def parse_args(argv: Iterable[str] | None = None, prog: str = "flask-lambda serve") -> ServeOptions:
+    parser = argparse.ArgumentParser(prog=prog, description=SERVE_DESCRIPTION)
     parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000; 0 picks a free one)")
     parser.add_argument("--concurrency", type=_positive_int, default=4, help="most environments at once (default 4)")
     _add_function_options(parser)
@@ -50,7 +55,8 @@ def parse_args(argv: Iterable[str] | None = None) -> ServeOptions:
         help="play IAM authorization: every request needs a SigV4 Authorization header and carries this caller",
     )
     args = parser.parse_args(None if argv is None else list(argv))
-    function = _function_options(parser, args)
+    project = _project(parser, args)
+    function = _function_options(parser, args, project)
     if args.watch and function.function_zip is not None:
         parser.error("--watch rebuilds the function from its folder; it cannot be used with --function-zip")
     try:
@@ -58,13 +64,18 @@ def parse_args(argv: Iterable[str] | None = None) -> ServeOptions:
     except AuthorizerError as error:
         parser.error(str(error))
     return ServeOptions(
-        function=function, port=args.port, concurrency=args.concurrency, watch=args.watch, authorizer=authorizer
+        function=function,
+        port=args.port,
+        concurrency=args.concurrency,
+        watch=args.watch,
+        authorizer=authorizer,
+        routes=project.routes,
     )
 
 
-def main(argv: Iterable[str] | None = None) -> int:
-    """`./build.sh serve`."""
-    options = parse_args(argv)
+def main(argv: Iterable[str] | None = None, prog: str = "flask-lambda serve") -> int:
+    """`flask-lambda serve`."""
+    options = parse_args(argv, prog)
     output = Output()
     try:
         serve(options, output)
@@ -78,13 +89,15 @@ def main(argv: Iterable[str] | None = None) -> int:
 INVOKE_DESCRIPTION = (invoke_module.__doc__ or "").splitlines()[0]
 
 
-def parse_invoke_args(argv: Iterable[str] | None = None) -> tuple[FunctionOptions, bytes]:
+def parse_invoke_args(
+    argv: Iterable[str] | None = None, prog: str = "flask-lambda invoke"
+) -> tuple[FunctionOptions, bytes]:
     """The function to invoke, and the event's JSON."""
-    parser = argparse.ArgumentParser(prog="./build.sh invoke", description=INVOKE_DESCRIPTION)
+    parser = argparse.ArgumentParser(prog=prog, description=INVOKE_DESCRIPTION)
     parser.add_argument("event", metavar="EVENT.json", help="the event: a JSON file, or - to read standard input")
     _add_function_options(parser)
     args = parser.parse_args(None if argv is None else list(argv))
-    function = _function_options(parser, args)
+    function = _function_options(parser, args, _project(parser, args))
     try:
         payload = _read_event(args.event)
     except ValueError as error:
@@ -92,9 +105,9 @@ def parse_invoke_args(argv: Iterable[str] | None = None) -> tuple[FunctionOption
     return function, payload
 
 
-def invoke_main(argv: Iterable[str] | None = None) -> int:
-    """`./build.sh invoke`: the result on standard output, what serve would say on standard error."""
-    function, payload = parse_invoke_args(argv)
+def invoke_main(argv: Iterable[str] | None = None, prog: str = "flask-lambda invoke") -> int:
+    """`flask-lambda invoke`: the result on standard output, what serve would say on standard error."""
+    function, payload = parse_invoke_args(argv, prog)
     output = Output(sys.stderr, sys.stderr)  # standard output is the result's alone
     try:
         result = invoke(function, payload, output)
@@ -107,7 +120,12 @@ def invoke_main(argv: Iterable[str] | None = None) -> int:
 
 def _add_function_options(parser: argparse.ArgumentParser) -> None:
     """What the function runs from and with: shared by serve and invoke."""
-    parser.add_argument("--function-dir", type=Path, default=package.FUNCTION_DIR, help="folder with routes.py (api/)")
+    parser.add_argument(
+        "--function-dir",
+        type=Path,
+        default=Path(),
+        help="the function's folder: its code and its pyproject.toml's settings (default: the current folder)",
+    )
     parser.add_argument("--layer-zip", type=Path, help="run this layer zip instead of building one")
     parser.add_argument("--function-zip", type=Path, help="run this function zip instead of building one")
     parser.add_argument(
@@ -115,7 +133,8 @@ def _add_function_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--table",
-        help=f"set up the users API's table (default {DEFAULT_TABLE!r} for the sample api/, else none)",
+        metavar="NAME",
+        help="the name of the project's table in DynamoDB (default: [tool.flask-lambda.table]'s name)",
     )
     parser.add_argument(
         "--dynamodb-endpoint",
@@ -136,30 +155,46 @@ def _add_function_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="as Lambda SnapStart: init once, snapshot, and restore every environment from it (hooks included)",
     )
-    parser.add_argument("--runtime-python", type=Path, default=DEFAULT_RUNTIME_PYTHON, help=argparse.SUPPRESS)
+    # Which interpreter plays Lambda's runtime; by default one with requirements/runtime.txt, made once in the cache.
+    parser.add_argument("--runtime-python", type=Path, help=argparse.SUPPRESS)
 
 
-def _function_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> FunctionOptions:
+def _project(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Project:
+    try:
+        return Project.load(args.function_dir)
+    except ProjectError as error:
+        parser.error(str(error))
+
+
+def _function_options(parser: argparse.ArgumentParser, args: argparse.Namespace, project: Project) -> FunctionOptions:
     for item in args.env:
         if "=" not in item or item.startswith("="):
             parser.error(f"--env {item!r}: expected NAME=VALUE")
-    env = tuple((name, value) for name, _, value in (item.partition("=") for item in args.env))
-    # Paths are the caller's: relative ones resolve from where the command was typed.
-    function_dir: Path = args.function_dir.absolute()
-    function_zip = _absolute(args.function_zip)
+    given = tuple((name, value) for name, _, value in (item.partition("=") for item in args.env))
+    env = (*project.environment.items(), *given)
+    table = project.table
+    if args.table is not None:
+        if table is None:
+            parser.error(
+                f"--table {args.table}: the project names no table definition ([tool.flask-lambda.table] in "
+                f"{args.function_dir / 'pyproject.toml'})"
+            )
+        table = replace(table, name=args.table)
     return FunctionOptions(
-        function_dir=function_dir,
+        # Paths are the caller's: relative ones resolve from where the command was typed.
+        function_dir=args.function_dir.absolute(),
         layer_zip=_absolute(args.layer_zip),
-        function_zip=function_zip,
+        function_zip=_absolute(args.function_zip),
         # The app the function will serve, as `--env LAMBDA_WSGI_APP=...` sets it, must be in the code.
-        app=dict(env).get(APP_VARIABLE) or DEFAULT_APP,
+        app=dict(env).get(APP_VARIABLE) or project.app,
         architecture=None,
         env=env,
-        table=args.table if args.table is not None else default_table(function_dir, function_zip),
+        table=table,
+        secrets=project.secrets,
         dynamodb_endpoint=args.dynamodb_endpoint,
         timeout=args.timeout,
         region=args.region or "us-east-1",
-        runtime_python=args.runtime_python.absolute(),  # not resolved: a venv's python is a symlink
+        runtime_python=_absolute(args.runtime_python),  # not resolved: a venv's python is a symlink
         snap_start=args.snap_start,
     )
 

@@ -1,6 +1,7 @@
 """The DynamoDB the functions use: an embedded moto server that serve starts and stops, or a given endpoint.
 
-The table comes from `api/table.py`, the definition Terraform's table is checked against.
+The table is the function's own: its project settings name it and the definition its code exports
+(docs/project.md); table_setup.py creates it with the runtime's boto3, as the function itself would call DynamoDB.
 """
 
 from __future__ import annotations
@@ -13,24 +14,41 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-TABLE_MODULE = ROOT / "api" / "table.py"
+from flask_lambda import cache
+from flask_lambda.project import Table
+from flask_lambda.resources import DYNAMODB_REQUIREMENTS
+
+from .logs import Output
+
+HERE = Path(__file__).resolve().parent
+MOTO_SERVER = HERE.parent / "moto_server.py"
+TABLE_SETUP = HERE / "table_setup.py"
 START_TIMEOUT = 60.0
+SETUP_TIMEOUT = 120.0
 
 
 class DynamoDBError(Exception):
     pass
 
 
-class MotoProcess:
-    """`python -m flask_lambda.moto_server` as a child process; `wait_ready()` gives its endpoint."""
+def moto_python(output: Output) -> Path:
+    """An interpreter with moto: this one where it has it (a development checkout), else a cached virtualenv."""
+    if importlib.util.find_spec("moto") is not None:
+        return Path(sys.executable)
+    try:
+        return cache.pinned_venv("dynamodb", DYNAMODB_REQUIREMENTS, cache.lambda_python(), output.warn)
+    except cache.CacheError as error:
+        raise DynamoDBError(f"cannot set up the embedded DynamoDB: {error}") from None
 
-    def __init__(self) -> None:
+
+class MotoProcess:
+    """flask_lambda/moto_server.py as a child process on `python`; `wait_ready()` gives its endpoint."""
+
+    def __init__(self, python: Path) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "flask_lambda.moto_server", "--port", "0"],
-            cwd=ROOT,
+            # -I: nothing from the caller's environment or folder comes before moto on the path.
+            [str(python), "-I", str(MOTO_SERVER), "--port", "0"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,  # one line per DynamoDB call: noise next to the request log
@@ -56,7 +74,7 @@ class MotoProcess:
                 break
         code = self.process.poll()
         raise DynamoDBError(
-            "the embedded DynamoDB (python -m flask_lambda.moto_server) "
+            "the embedded DynamoDB (moto_server.py) "
             + (f"exited with status {code}" if code is not None else f"did not start within {START_TIMEOUT:.0f}s")
         )
 
@@ -72,45 +90,21 @@ class MotoProcess:
             self.process.stdout.close()
 
 
-def client(endpoint: str, region: str) -> Any:
-    import boto3  # imported late: a second's work that `--help` and early errors should not pay
-    from botocore.config import Config
-
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name=region,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-        aws_session_token="local",
-        config=Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 2}),
-    )
-
-
-def prepare_table(endpoint: str, table: str, region: str) -> bool:
-    """Create `table` as `api/table.py` defines it unless it exists; True when it was created."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    dynamodb = client(endpoint, region)
+def prepare_table(endpoint: str, table: Table, region: str, function_dir: Path, python: Path) -> bool:
+    """Create `table` from its definition unless it exists; True when it was created."""
+    command = [str(python), "-I", str(TABLE_SETUP), "--endpoint", endpoint, "--region", region]
+    command += ["--name", table.name, "--definition", table.definition, "--function-dir", str(function_dir)]
     try:
-        dynamodb.describe_table(TableName=table)
-        return False
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-            raise DynamoDBError(f"DynamoDB at {endpoint} refused DescribeTable for {table!r}: {error}") from None
-    except BotoCoreError as error:
-        raise DynamoDBError(f"cannot reach DynamoDB at {endpoint}: {error}") from None
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=SETUP_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        raise DynamoDBError(f"setting up the table {table.name!r} took over {SETUP_TIMEOUT:.0f}s") from None
+    lines = completed.stdout.strip().splitlines()
     try:
-        _table_module().create_table(dynamodb, table)
-    except (ClientError, BotoCoreError) as error:
-        raise DynamoDBError(f"could not create the table {table!r} at {endpoint}: {error}") from None
-    return True
-
-
-def _table_module() -> Any:
-    spec = importlib.util.spec_from_file_location("serve_table_definition", TABLE_MODULE)
-    if spec is None or spec.loader is None:
-        raise DynamoDBError(f"{TABLE_MODULE} is missing: it defines the users table")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+        answer = json.loads(lines[-1])
+    except (IndexError, ValueError):
+        answer = {"error": (completed.stderr.strip().splitlines() or ["no answer"])[-1]}
+    if "error" in answer:
+        raise DynamoDBError(
+            f"could not set up the table {table.name!r} from {table.definition} at {endpoint}: {answer['error']}"
+        )
+    return bool(answer["created"])

@@ -12,7 +12,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask_lambda import package
+from flask_lambda import cache, package
 
 from . import dynamodb
 from .layout import Layout, function_arn, lambda_environment, unpack
@@ -21,21 +21,9 @@ from .options import FunctionOptions
 from .pool import FunctionConfig, Pool
 from .snapshot import Snapshot, SnapshotError
 
-ROOT = package.ROOT
-BUILD_DIR = ROOT / "build" / "serve"
-DEFAULT_RUNTIME_PYTHON = ROOT / ".venv-runtime" / "bin" / "python"
-DEFAULT_TABLE = "users"
-
 
 class ServeError(Exception):
     """A reason not to serve, said in one line."""
-
-
-def default_table(function_dir: Path, function_zip: Path | None) -> str | None:
-    """The table asked for without --table: the sample users API gets its own, any other function none."""
-    if function_zip is None and function_dir.resolve() == package.FUNCTION_DIR:
-        return DEFAULT_TABLE
-    return None
 
 
 def unpack_zips(layer_zip: Path, function_zip: Path, root: Path) -> Layout:
@@ -47,7 +35,7 @@ def unpack_zips(layer_zip: Path, function_zip: Path, root: Path) -> Layout:
 
 @dataclass(frozen=True)
 class Store:
-    """The DynamoDB the function is pointed at, if any, and the users table there, if asked for."""
+    """The DynamoDB the function is pointed at, if any, and its table there, if it has one."""
 
     endpoint: str | None
     embedded: bool = False
@@ -67,30 +55,34 @@ def start_pool(function: FunctionOptions, config: FunctionConfig, output: Output
     return Pool(config, concurrency, output, snapshot)
 
 
-def prepare_store(function: FunctionOptions, moto: dynamodb.MotoProcess | None) -> Store:
+def prepare_store(function: FunctionOptions, moto: dynamodb.MotoProcess | None, runtime_python: Path) -> Store:
     if function.table is None:
         return Store(function.dynamodb_endpoint)
     try:
         endpoint = moto.wait_ready() if moto else function.dynamodb_endpoint
         assert endpoint is not None  # a table without an endpoint has the embedded DynamoDB
-        created = dynamodb.prepare_table(endpoint, function.table, function.region)
+        created = dynamodb.prepare_table(
+            endpoint, function.table, function.region, function.function_dir, runtime_python
+        )
     except dynamodb.DynamoDBError as error:
         raise ServeError(str(error)) from None
     return Store(endpoint, embedded=moto is not None, created=created)
 
 
-def function_config(function: FunctionOptions, layout: Layout, store: Store) -> FunctionConfig:
+def function_config(function: FunctionOptions, layout: Layout, store: Store, runtime_python: Path) -> FunctionConfig:
     variables: dict[str, str] = {}
     if store.endpoint:
         variables["AWS_ENDPOINT_URL_DYNAMODB"] = store.endpoint
-    if function.table is not None:  # the users API's own settings
-        variables["USERS_TABLE"] = function.table
-        variables["PAGE_TOKEN_KEY"] = os.environ.get("PAGE_TOKEN_KEY") or secrets.token_hex(32)
+    if function.table is not None and function.table.variable:
+        variables[function.table.variable] = function.table.name
+    for name in function.secrets:
+        # What a deployment keeps in a secret store: serve's own environment may pass one on, else a fresh one.
+        variables[name] = os.environ.get(name) or secrets.token_hex(32)
     variables.update(function.variables)
     return FunctionConfig(
-        runtime_python=function.runtime_python,
+        runtime_python=runtime_python,
         task_root=layout.task_root,
-        environment=lambda_environment(layout, function.runtime_python, function.region, variables),
+        environment=lambda_environment(layout, runtime_python, function.region, variables),
         function_arn=function_arn(function.region),
         timeout=function.timeout,
     )
@@ -104,10 +96,7 @@ def check_runtime(python: Path) -> None:
     except OSError:
         completed = None
     if completed is None or completed.stdout.split() != ["True", "True"]:
-        raise ServeError(
-            f"the Lambda runtime interpreter {python} is missing or lacks awslambdaric; "
-            "./build.sh serve sets it up from requirements/runtime.txt"
-        )
+        raise ServeError(f"the Lambda runtime interpreter {python} is missing, not Python 3.13, or lacks awslambdaric")
 
 
 def build_zips(function: FunctionOptions, root: Path, output: Output) -> tuple[Path, Path]:
@@ -120,7 +109,8 @@ def build_zips(function: FunctionOptions, root: Path, output: Output) -> tuple[P
         layer_zip = function.layer_zip
         if layer_zip is None:
             arch = function.architecture or package.host_architecture()
-            layer = package.build_layer(BUILD_DIR / f"layer-{arch}.zip", arch, reuse=True)
+            # Kept between runs, and rebuilt only when the layer's sources or pins change.
+            layer = package.build_layer(cache.cache_dir() / "layers" / f"layer-{arch}.zip", arch, reuse=True)
             layer_zip = layer.path
             output.say(f"Layer: {layer.describe()} [{arch}]")
         function_zip = function.function_zip

@@ -12,7 +12,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .dynamodb import MotoProcess
+from flask_lambda import cache
+
+from .dynamodb import DynamoDBError, MotoProcess, moto_python
 from .function import (
     ServeError,
     Store,
@@ -58,12 +60,14 @@ class FunctionHost:
         self._store: Store | None = None
         self._workspace: Path | None = None
         self._builds = itertools.count(1)
+        self.runtime_python = Path()  # set on entry
 
     def __enter__(self) -> FunctionHost:
         with self._stack as stack:
-            check_runtime(self.function.runtime_python)
+            self.runtime_python = self._runtime_python()
+            check_runtime(self.runtime_python)
             if self.function.table is not None and self.function.dynamodb_endpoint is None:
-                self._moto = MotoProcess()  # starts while the zips build
+                self._moto = MotoProcess(self._moto_python())  # starts while the zips build
                 stack.callback(self._moto.stop)
             self._workspace = Path(tempfile.mkdtemp(prefix=self._prefix))
             stack.callback(shutil.rmtree, self._workspace, ignore_errors=True)
@@ -73,11 +77,25 @@ class FunctionHost:
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
 
+    def _runtime_python(self) -> Path:
+        if self.function.runtime_python is not None:
+            return self.function.runtime_python
+        try:
+            return cache.runtime_python(self.output.warn)
+        except cache.CacheError as error:
+            raise ServeError(str(error)) from None
+
+    def _moto_python(self) -> Path:
+        try:
+            return moto_python(self.output)
+        except DynamoDBError as error:
+            raise ServeError(str(error)) from None
+
     @property
     def store(self) -> Store:
         """The DynamoDB the function is pointed at, its table set up on first use (after the first build)."""
         if self._store is None:
-            self._store = prepare_store(self.function, self._moto)
+            self._store = prepare_store(self.function, self._moto, self.runtime_python)
         return self._store
 
     def start(self) -> ServedCode:
@@ -98,7 +116,7 @@ class FunctionHost:
     def run(self, layout: Layout) -> ServedCode:
         """Environments for the code in `layout`; if they cannot start, its folder is removed."""
         try:
-            config = function_config(self.function, layout, self.store)
+            config = function_config(self.function, layout, self.store, self.runtime_python)
             pool = start_pool(self.function, config, self.output, self.concurrency)
         except ServeError:
             shutil.rmtree(layout.root, ignore_errors=True)

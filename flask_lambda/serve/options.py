@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask_lambda.project import Table
+
 from .authorizer import Authorizer
 from .routes import DEFAULT_ROUTE
 
@@ -22,13 +24,15 @@ class FunctionOptions:
     app: str  # the `module:attribute` the built function must serve (LAMBDA_WSGI_APP)
     # What the zips are built for; None is this machine's, so that environments load the layer's native code.
     architecture: str | None
-    env: tuple[tuple[str, str], ...]  # --env NAME=VALUE, in the order given
-    table: str | None  # the users table to set up, if any
+    env: tuple[tuple[str, str], ...]  # the project's variables, then --env NAME=VALUE, in the order given
+    table: Table | None  # the table to set up and name in the function's environment, if any
+    secrets: tuple[str, ...]  # variables given a fresh random value unless serve's own environment sets them
     dynamodb_endpoint: str | None  # None: an embedded DynamoDB when a table is asked for
     timeout: float
     region: str
     snap_start: bool
-    runtime_python: Path  # the interpreter environments run under (absolute, not resolved: a venv's is a symlink)
+    # The interpreter environments run under (absolute, not resolved: a venv's is a symlink); None: the cached one.
+    runtime_python: Path | None
 
     @property
     def variables(self) -> dict[str, str]:

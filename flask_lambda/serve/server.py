@@ -64,26 +64,20 @@ def _announce(output: Output, options: ServeOptions, store: Store, root: Path, u
     table = options.function.table
     if store.endpoint:
         where = "embedded (moto)" if store.embedded else "at"
-        created = f", table {table!r} ({'created' if store.created else 'existing'})" if table else ""
+        created = f", table {table.name!r} ({'created' if store.created else 'existing'})" if table else ""
         output.say(f"DynamoDB: {where} {store.endpoint}{created}")
     output.say(f"Lambda layout: {root} (layer in opt/, function in var/task/), concurrency {options.concurrency}")
     if options.authorizer is not None:
         output.say(f"Authorization: {options.authorizer.description}")
     output.say(f"Serving the API at {url}  (Ctrl-C to stop)")
-    output.say(f"Try: {try_command(url, users=table is not None, authorization=options.authorizer)}")
+    output.say(f"Try: {try_command(url, RouteTable(options.routes), options.authorizer)}")
     output.record("ready", url=url)
 
 
-def try_command(url: str, *, users: bool, authorization: Authorizer | None) -> str:
-    """A first curl that works against what is served: the users API's create, or the function's root."""
+def try_command(url: str, routes: RouteTable, authorization: Authorizer | None) -> str:
+    """A first curl that reaches the function: its first plain GET route, or its root."""
     header = f" -H 'authorization: {authorization.example}'" if authorization else ""
-    if not users:
-        return f"curl -i{header} {url}/"
-    return (
-        f"curl -i{header} -X POST {url}/users -H 'content-type: application/json' "
-        # $RANDOM: the line can be pasted again without taking an address the first paste took.
-        """-d '{"name": "Ada Lovelace", "email": "ada-'$RANDOM'@example.com"}'"""
-    )
+    return f"curl -i{header} {url}{routes.first_get_path() or '/'}"
 
 
 def _bind(port: int) -> FrontServer:

@@ -25,11 +25,11 @@ from lambda_wsgi import Adapter
 from lambda_wsgi.app_loader import app_for_blueprint
 from tests.api.contract import Contract
 from tests.api.faults import Faults
-from tests.conftest import ROOT, http_event, lambda_context
+from tests.conftest import API_DIR, http_event, lambda_context
 
 JSON = "application/json"
 
-API_DIR = ROOT / "api"
+
 TABLE_NAME = "users-test"
 PAGE_TOKEN_KEY = "test-page-token-key-0123456789-abcdefghijklmnop"
 

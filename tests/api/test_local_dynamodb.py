@@ -7,7 +7,9 @@ leaves its token unused. moto alone ignores the token, and would apply a retried
 
 from __future__ import annotations
 
+import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -16,8 +18,10 @@ import table
 from botocore.exceptions import ClientError
 
 from flask_lambda.moto_server import TOKEN_LIFETIME_SECONDS, MotoServer
+from flask_lambda.project import Table
 from flask_lambda.serve.dynamodb import MotoProcess, prepare_table
 from tests.api.conftest import TABLE_NAME, Api
+from tests.conftest import API_DIR, RUNTIME_PYTHON
 
 KEY = {"pk": {"S": "token-check"}, "sk": {"S": "item"}}
 
@@ -116,10 +120,12 @@ def test_a_reset_forgets_the_tokens(api: Api, moto: MotoServer, dynamodb: Any) -
 
 
 def test_serves_embedded_dynamodb_honours_tokens() -> None:
-    process = MotoProcess()
+    process = MotoProcess(Path(sys.executable))
     try:
         endpoint = process.wait_ready()
-        assert prepare_table(endpoint, TABLE_NAME, "us-east-1")
+        users = Table(TABLE_NAME, "table:TABLE_DEFINITION", "USERS_TABLE")
+        assert prepare_table(endpoint, users, "us-east-1", API_DIR, RUNTIME_PYTHON)
+        assert not prepare_table(endpoint, users, "us-east-1", API_DIR, RUNTIME_PYTHON), "created once"
         dynamodb = client_of(endpoint)
         token = str(uuid.uuid4())
         dynamodb.transact_write_items(TransactItems=put_once("first"), ClientRequestToken=token)

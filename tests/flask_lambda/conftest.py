@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from flask_lambda import package
-from tests.flask_lambda.serve.serving import RUNTIME_PYTHON, Serve
+from tests.conftest import API_DIR, RUNTIME_PYTHON
+from tests.flask_lambda.serve.serving import Serve
 
 HERE = Path(__file__).resolve().parent
 ECHO_DIR = HERE / "echo_function"
 SITE_DIR = HERE / "site_function"  # templates, static files, data and plugins that no import names
-API_DIR = package.FUNCTION_DIR
 
 
 @dataclass(frozen=True)

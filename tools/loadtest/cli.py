@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from flask_lambda.serve.background import TAIL, BackgroundServe, ServeStartError
+from tools.loadtest import SAMPLE_API
 
 from . import audit, report
 from .client import Api
@@ -89,7 +90,7 @@ def _api_url(args: argparse.Namespace) -> Iterator[str]:
     if args.url is not None:
         yield args.url.rstrip("/")
         return
-    serve_args = ["--concurrency", str(args.concurrency)]
+    serve_args = ["--function-dir", str(SAMPLE_API), "--concurrency", str(args.concurrency)]
     if args.runtime_python is not None:
         serve_args += ["--runtime-python", str(args.runtime_python)]
     print("Starting serve with the sample API (./build.sh serve) ...", flush=True)

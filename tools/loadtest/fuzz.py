@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from flask_lambda.serve.background import ROOT, TAIL, BackgroundServe, ServeStartError
+from tools.loadtest import SAMPLE_API
 
 HOOKS_MODULE = "tools.loadtest.fuzz_hooks"
 KEY_VARIABLE = "PAGE_TOKEN_KEY"
@@ -91,7 +92,7 @@ def _api_url(args: argparse.Namespace, key: str) -> Iterator[str]:
     if args.url is not None:
         yield args.url
         return
-    serve_args = []
+    serve_args = ["--function-dir", str(SAMPLE_API)]
     if args.runtime_python is not None:
         serve_args += ["--runtime-python", str(args.runtime_python)]
     print("Starting serve with the sample API (./build.sh serve) ...", flush=True)

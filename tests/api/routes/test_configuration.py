@@ -16,9 +16,9 @@ import routes
 import storage
 
 from flask_lambda.moto_server import MotoServer
-from tests.api.conftest import API_DIR, PAGE_TOKEN_KEY, TABLE_NAME, Api
+from tests.api.conftest import PAGE_TOKEN_KEY, TABLE_NAME, Api
 from tests.api.storage.test_unavailable import closed_port
-from tests.conftest import LAYER_DIR, http_event
+from tests.conftest import API_DIR, LAYER_DIR, http_event
 
 # Load the function as the Lambda runtime would, in a fresh interpreter, and answer one event.
 RUNNER = """

@@ -11,8 +11,8 @@ import os
 import subprocess
 import sys
 
-from tests.api.conftest import API_DIR, PAGE_TOKEN_KEY
-from tests.conftest import LAYER_DIR, ROOT
+from tests.api.conftest import PAGE_TOKEN_KEY
+from tests.conftest import API_DIR, LAYER_DIR, ROOT
 
 SCRIPT = """
 import json, boto3, table

@@ -15,9 +15,8 @@ import zipfile
 from pathlib import Path
 
 from flask_lambda import package
-from tests.flask_lambda.conftest import API_DIR, ECHO_DIR
-
-ROOT = package.ROOT
+from tests.conftest import API_DIR, ROOT
+from tests.flask_lambda.conftest import ECHO_DIR
 
 
 def run_package(*args: str, hash_seed: str = "random", cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:

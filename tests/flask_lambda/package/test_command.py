@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from flask_lambda import package
-from tests.flask_lambda.package.helpers import ROOT, run_package, write_tree, zip_names
+from tests.conftest import ROOT
+from tests.flask_lambda.package.helpers import run_package, write_tree, zip_names
 
 pytestmark = pytest.mark.slow
 
@@ -66,9 +67,9 @@ def test_an_app_that_is_not_defined_stops_the_command_before_the_layer_is_built(
     completed = run_package("--out-dir", str(tmp_path / "dist"), "--function-dir", str(function_dir))
     assert completed.returncode == 1
     assert completed.stderr.splitlines() == [
-        f"package: error: {function_dir / 'routes.py'} does not define `routes` at its top level, but the app "
-        "routes:routes is that name: assign it there (such as `routes = Blueprint(...)`) or name yours with "
-        "--app module:attribute"
+        f"flask-lambda package: error: {function_dir / 'routes.py'} does not define `routes` at its top level, "
+        "but the app routes:routes is that name: assign it there (such as `routes = Blueprint(...)`) or name yours "
+        "with --app module:attribute"
     ]
     assert not (tmp_path / "dist").exists()
 
@@ -114,4 +115,4 @@ def test_help_needs_nothing_but_the_standard_library() -> None:
         check=False,
     )
     assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.startswith("usage: ./build.sh package")
+    assert completed.stdout.startswith("usage: flask-lambda package")

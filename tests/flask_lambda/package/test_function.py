@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from flask_lambda import package
-from tests.flask_lambda.conftest import API_DIR, ECHO_DIR, SITE_DIR, serving
+from tests.conftest import API_DIR
+from tests.flask_lambda.conftest import ECHO_DIR, SITE_DIR, serving
 from tests.flask_lambda.package.helpers import (
     assert_every_module_is_compiled,
     bare_python,

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from flask_lambda import package
-from tests.flask_lambda.package.helpers import ROOT, bare_python, extract_zip, zip_names
+from tests.conftest import ROOT
+from tests.flask_lambda.package.helpers import bare_python, extract_zip, zip_names
 
 pytestmark = pytest.mark.slow
 

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from flask_lambda.serve.background import BackgroundServe
-from tests.conftest import LAYER_DIR, ROOT
+from tests.conftest import LAYER_DIR, RUNTIME_PYTHON
 
-RUNTIME_PYTHON = ROOT / ".venv-runtime" / "bin" / "python"
 START_TIMEOUT = 90.0
 
 

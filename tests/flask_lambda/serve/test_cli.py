@@ -5,19 +5,23 @@ The SIGTERM run goes through `./build.sh serve`, the way users start it, buildin
 
 from __future__ import annotations
 
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
+from flask_lambda.project import Table
 from flask_lambda.serve.cli import parse_args
+from flask_lambda.serve.routes import RouteTable
 from flask_lambda.serve.server import try_command
-from tests.conftest import ROOT
+from tests.conftest import API_DIR, ROOT, RUNTIME_PYTHON
 from tests.flask_lambda.conftest import ECHO_DIR, Zips
-from tests.flask_lambda.serve.serving import RUNTIME_PYTHON, Serve, running
+from tests.flask_lambda.serve.serving import Serve, running
 
 pytestmark = pytest.mark.slow
 
@@ -31,13 +35,23 @@ def _port_is_free(port: int) -> bool:
     return True
 
 
+TABLE_MODULE = """TABLE = {
+    "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+    "BillingMode": "PAY_PER_REQUEST",
+}
+"""
+TABLE_SETTINGS = '[tool.flask-lambda.table]\nname = "things"\ndefinition = "schema:TABLE"\nvariable = "THINGS"\n'
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
-def test_a_signal_stops_serve_and_every_process_it_started(signum: int, zips: Zips) -> None:
+def test_a_signal_stops_serve_and_every_process_it_started(signum: int, zips: Zips, tmp_path: Path) -> None:
     if signum == signal.SIGTERM:
-        # With a table asked for, serve also runs the embedded DynamoDB.
-        serve = Serve(
-            "--function-dir", str(ECHO_DIR), "--table", "t", command=["bash", str(ROOT / "build.sh"), "serve"]
-        )
+        # With a table in the project, serve also runs the embedded DynamoDB.
+        function_dir = shutil.copytree(ECHO_DIR, tmp_path / "echo")
+        (function_dir / "schema.py").write_text(TABLE_MODULE)
+        (function_dir / "pyproject.toml").write_text(TABLE_SETTINGS)
+        serve = Serve("--function-dir", str(function_dir), command=["bash", str(ROOT / "build.sh"), "serve"])
         processes = 4
     else:
         serve = Serve("--layer-zip", str(zips.layer), "--function-zip", str(zips.echo))
@@ -92,29 +106,49 @@ ROLE = "arn:aws:iam::123456789012:user/ada"
 @pytest.mark.parametrize(
     ("args", "table"),
     [
-        ([], "users"),  # the sample users API, api/
+        (["--function-dir", str(API_DIR)], Table("users", "table:TABLE_DEFINITION", "USERS_TABLE")),
+        (["--function-dir", str(API_DIR), "--table", "t2"], Table("t2", "table:TABLE_DEFINITION", "USERS_TABLE")),
         (["--function-dir", str(ECHO_DIR)], None),
         (["--function-zip", "function.zip"], None),
-        (["--function-dir", str(ECHO_DIR), "--table", "things"], "things"),
     ],
 )
-def test_only_the_users_api_gets_a_table_without_asking(args: list[str], table: str | None) -> None:
+def test_the_table_is_the_projects_own(args: list[str], table: Table | None) -> None:
     assert parse_args(args).function.table == table
 
 
+def test_a_table_name_for_a_project_without_a_table_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        parse_args(["--function-dir", str(ECHO_DIR), "--table", "things"])
+    assert raised.value.code == 2
+    assert "--table things: the project names no table definition" in capsys.readouterr().err
+
+
+def test_the_projects_settings_reach_the_options(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.flask-lambda]\napp = "web:app"\nroutes = ["GET /hello"]\nsecrets = ["KEY"]\n'
+        '[tool.flask-lambda.env]\nGREETING = "hi"\nLEVEL = "1"\n'
+    )
+    options = parse_args(["--function-dir", str(tmp_path), "--env", "LEVEL=2"])
+    assert options.routes == ("GET /hello",)
+    assert options.function.app == "web:app"
+    assert options.function.secrets == ("KEY",)
+    assert options.function.variables == {"GREETING": "hi", "LEVEL": "2"}, "--env wins over the project"
+    assert parse_args(["--function-dir", str(tmp_path), "--env", "LAMBDA_WSGI_APP=x:y"]).function.app == "x:y"
+
+
 @pytest.mark.parametrize(
-    ("users", "authorization", "expected"),
+    ("routes", "authorization", "expected"),
     [
-        (False, None, "curl -i http://127.0.0.1:8000/"),
-        (False, "--jwt-claims", "curl -i -H 'authorization: Bearer local' http://127.0.0.1:8000/"),
+        (("$default",), None, "curl -i http://127.0.0.1:8000/"),
+        (("$default",), "--jwt-claims", "curl -i -H 'authorization: Bearer local' http://127.0.0.1:8000/"),
         (
-            True,
+            ("POST /users", "GET /users/{id}", "GET /users"),
             "--iam-principal",
-            "curl -i -H 'authorization: AWS4-HMAC-SHA256 local' -X POST http://127.0.0.1:8000/users",
+            "curl -i -H 'authorization: AWS4-HMAC-SHA256 local' http://127.0.0.1:8000/users",
         ),
     ],
 )
-def test_the_try_line_fits_what_is_served(users: bool, authorization: str | None, expected: str) -> None:
+def test_the_try_line_fits_what_is_served(routes: tuple[str, ...], authorization: str | None, expected: str) -> None:
     flags = {"--jwt-claims": ["--jwt-claims", "{}"], "--iam-principal": ["--iam-principal", ROLE]}
     authorizer = parse_args(flags.get(authorization or "", [])).authorizer
-    assert try_command("http://127.0.0.1:8000", users=users, authorization=authorizer).startswith(expected)
+    assert try_command("http://127.0.0.1:8000", RouteTable(routes), authorizer) == expected

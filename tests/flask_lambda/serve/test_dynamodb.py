@@ -16,6 +16,7 @@ import pytest
 from table import TABLE_DEFINITION
 
 from flask_lambda.moto_server import MotoServer
+from tests.conftest import API_DIR
 from tests.flask_lambda.conftest import Zips, serving
 from tests.flask_lambda.serve.serving import Serve
 
@@ -39,7 +40,7 @@ def api_zip(zips: Zips) -> str:
 
 @pytest.fixture(scope="module")
 def serve(zips: Zips, api_zip: str, moto: MotoServer) -> Iterator[Serve]:
-    args = ["--layer-zip", str(zips.layer), "--function-zip", api_zip]
+    args = ["--layer-zip", str(zips.layer), "--function-zip", api_zip, "--function-dir", str(API_DIR)]
     with serving(*args, "--dynamodb-endpoint", moto.endpoint, "--table", TABLE) as running:
         yield running
 
@@ -144,9 +145,20 @@ def test_fifty_concurrent_creates_all_succeed_and_are_listed_once(serve: Serve) 
 
 def test_an_existing_table_is_used_as_it_is(serve: Serve, zips: Zips, api_zip: str, moto: MotoServer) -> None:
     user = _create(serve, "Kept Across Runs")
-    args = ["--layer-zip", str(zips.layer), "--function-zip", api_zip]
+    args = ["--layer-zip", str(zips.layer), "--function-zip", api_zip, "--function-dir", str(API_DIR)]
     with serving(*args, "--dynamodb-endpoint", moto.endpoint, "--table", TABLE) as second:
         assert any(f"table '{TABLE}' (existing)" in line for line in second.stdout)
         fetched = second.request("GET", f"/users/{quote(user['id'], safe='')}")
         assert fetched.status == 200
         assert fetched.json() == user
+
+
+def test_a_path_no_route_takes_is_api_gateways_404_without_an_invocation(serve: Serve) -> None:
+    """The project's routes (api/pyproject.toml) are the HTTP API's: / is none of them."""
+    reply = serve.request("GET", "/")
+    assert (reply.status, reply.json()) == (404, {"message": "Not Found"})
+    assert serve.access_line(reply)["error"] == "no route matches the request"
+    # A route that matches reaches the function, whose own 404 names what is missing.
+    missing = serve.request("GET", "/users/no-such-id")
+    assert missing.status == 404
+    assert missing.json() != {"message": "Not Found"}

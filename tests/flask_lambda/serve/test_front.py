@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from flask_lambda.serve.front import FrontServer
+from tests.conftest import RUNTIME_PYTHON
 from tests.flask_lambda.conftest import Zips, serving
-from tests.flask_lambda.serve.serving import RUNTIME_PYTHON, Serve
+from tests.flask_lambda.serve.serving import Serve
 
 pytestmark = pytest.mark.slow
 

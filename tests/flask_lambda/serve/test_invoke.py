@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import LAYER_DIR, ROOT, load_event
+from tests.conftest import LAYER_DIR, ROOT, RUNTIME_PYTHON, load_event
 from tests.flask_lambda.conftest import Zips
-from tests.flask_lambda.serve.serving import RUNTIME_PYTHON
 
 pytestmark = pytest.mark.slow
 
@@ -76,4 +75,4 @@ def test_an_unreadable_event_is_a_usage_error(zips: Zips, given: str, said: str)
     completed = invoke(zips, given, stdin="{not json")
     assert completed.returncode == 2
     assert said in completed.stderr
-    assert completed.stderr.startswith("usage: ./build.sh invoke")
+    assert completed.stderr.startswith("usage: flask-lambda invoke")

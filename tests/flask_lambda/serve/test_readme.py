@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import API_DIR, ROOT
 from tests.flask_lambda.conftest import Zips, serving
 from tests.flask_lambda.serve.serving import Serve
 
@@ -30,7 +30,8 @@ def walkthrough() -> str:
 def serve(zips: Zips) -> Iterator[Serve]:
     if zips.api is None:
         pytest.skip("api/routes.py does not exist yet")
-    with serving("--layer-zip", str(zips.layer), "--function-zip", str(zips.api), "--table", "users") as running:
+    args = ["--layer-zip", str(zips.layer), "--function-zip", str(zips.api), "--function-dir", str(API_DIR)]
+    with serving(*args) as running:
         yield running
 
 
@@ -59,7 +60,7 @@ def test_the_serve_page_shows_what_serve_prints() -> None:
     def shape(line: str) -> str:
         return re.sub(r"\d+(\.\d+)?", "N", re.sub(r"/tmp/lambda-serve-\w+", "TMP", line))
 
-    with serving("--port", "0") as serve:
+    with serving("--function-dir", str(API_DIR), "--port", "0") as serve:
         printed = [line for line in serve.stdout if not line.startswith("{")]
     assert [shape(line) for line in printed[: len(lines)]] == [
         shape(line.replace(":8000", f":{serve.port}")) for line in lines

@@ -14,9 +14,9 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import API_DIR, ROOT, RUNTIME_PYTHON
 from tests.flask_lambda.conftest import Zips, serving
-from tests.flask_lambda.serve.serving import RUNTIME_PYTHON, Serve
+from tests.flask_lambda.serve.serving import Serve
 
 pytestmark = pytest.mark.slow
 FUNCTION_DIR = ROOT / "tests" / "layer" / "snapstart_function"
@@ -77,7 +77,8 @@ def test_the_users_api_is_restore_safe(zips: Zips, tmp_path: Path) -> None:
     """Primed through DynamoDB before the snapshot; restored environments write, read and page across each other."""
     if zips.api is None:
         pytest.skip("api/routes.py does not exist yet")
-    args = ["--function-zip", str(zips.api), "--layer-zip", str(zips.layer), "--table", "users", "--snap-start"]
+    args = ["--function-zip", str(zips.api), "--function-dir", str(API_DIR), "--layer-zip", str(zips.layer)]
+    args += ["--snap-start"]
     with serving(*args, "--env", "LAMBDA_WSGI_PRIME_PATH=/users?limit=1") as serve:
 
         def create(number: int) -> Any:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import API_DIR, ROOT
 from tests.flask_lambda.conftest import Zips, serving
 from tools.loadtest import fuzz
 
@@ -38,7 +38,7 @@ def test_schemathesis_finds_no_failure(zips: Zips, tmp_path: Path) -> None:
         pytest.fail(f"{SCHEMATHESIS} is missing: the venv of requirements/fuzz.txt that ./build.sh test sets up")
     key = secrets.token_urlsafe(48)
     events = tmp_path / "events.ndjson"
-    args = ["--layer-zip", str(zips.layer), "--function-zip", str(zips.api), "--table", "users"]
+    args = ["--layer-zip", str(zips.layer), "--function-zip", str(zips.api), "--function-dir", str(API_DIR)]
     with serving(*args, "--env", f"{fuzz.KEY_VARIABLE}={key}") as serve:
         # No example database: the same draws on every run, whatever earlier runs found.
         extra = ["--generation-database", "none", "--report", "ndjson", "--report-ndjson-path", str(events)]

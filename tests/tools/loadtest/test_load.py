@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from flask_lambda.serve.background import BackgroundServe
+from tests.conftest import API_DIR, RUNTIME_PYTHON
 from tests.flask_lambda.conftest import Zips
-from tests.flask_lambda.serve.serving import RUNTIME_PYTHON
 from tools.loadtest import audit, cli
 from tools.loadtest.client import Api
 from tools.loadtest.history import CREATE, DELETE, GET, LIST, UPDATE
@@ -27,7 +27,7 @@ def serve(zips: Zips) -> Iterator[BackgroundServe]:
         pytest.skip("api/routes.py does not exist yet")
     # Started the way `./build.sh load` starts it, from the zips the tests built.
     args = ["--runtime-python", str(RUNTIME_PYTHON), "--layer-zip", str(zips.layer), "--function-zip", str(zips.api)]
-    with BackgroundServe([*args, "--table", "users"]) as running:
+    with BackgroundServe([*args, "--function-dir", str(API_DIR), "--table", "users"]) as running:
         yield running
 
 
