@@ -27,3 +27,25 @@ resource "aws_dynamodb_table" "users" {
 
   deletion_protection_enabled = var.table_deletion_protection
 }
+
+locals {
+  # Exactly the DynamoDB calls the function code makes (a test derives the same set from api/*.py).
+  # A transaction has no IAM action of its own: each of its Put, Update, Delete and ConditionCheck
+  # items is authorised as PutItem, UpdateItem, DeleteItem or ConditionCheckItem.
+  dynamodb_actions = [
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+  ]
+
+  # What the function's role may do with the table, besides its own logs and X-Ray (the module's statements).
+  table_policy_statements = [
+    {
+      # The table has no index, so the table's own ARN is the only DynamoDB resource.
+      sid       = "UsersTable"
+      actions   = local.dynamodb_actions
+      resources = [aws_dynamodb_table.users.arn]
+    },
+  ]
+}

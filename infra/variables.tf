@@ -1,3 +1,6 @@
+# The deployment's settings. Those it passes on to modules/flask-function unchanged are validated there, so a bad
+# value is refused once, with the module's message; the rest (region, names, the page token keys) are validated here.
+
 variable "region" {
   description = "AWS region to deploy into, e.g. eu-west-1."
   type        = string
@@ -31,77 +34,42 @@ variable "architecture" {
   description = "Instruction set of the function and the layer. The layer must be built for the same one (./build.sh package builds for arm64 unless told otherwise)."
   type        = string
   default     = "arm64"
-
-  validation {
-    condition     = contains(["arm64", "x86_64"], var.architecture)
-    error_message = "architecture must be arm64 or x86_64."
-  }
 }
 
 variable "memory_size" {
   description = "Function memory in MB; CPU share grows with it, and so does the price per millisecond."
   type        = number
   default     = 256
-
-  validation {
-    condition     = var.memory_size >= 128 && var.memory_size <= 10240 && floor(var.memory_size) == var.memory_size
-    error_message = "memory_size must be a whole number of MB from 128 to 10240."
-  }
 }
 
 variable "timeout" {
   description = "Function timeout in seconds. API Gateway gives up after 30 s, so a longer timeout would only waste money."
   type        = number
   default     = 10
-
-  validation {
-    condition     = var.timeout >= 1 && var.timeout <= 29 && floor(var.timeout) == var.timeout
-    error_message = "timeout must be a whole number of seconds from 1 to 29."
-  }
 }
 
 variable "log_retention_days" {
   description = "Days CloudWatch keeps the function's logs and the API's access logs."
   type        = number
   default     = 30
-
-  validation {
-    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "log_retention_days must be one of the values CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
-  }
 }
 
 variable "log_level" {
   description = "Lowest level of the function's own log records that reach CloudWatch (Lambda's JSON log format filters by it)."
   type        = string
   default     = "INFO"
-
-  validation {
-    condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], var.log_level)
-    error_message = "log_level must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL."
-  }
 }
 
 variable "throttling_burst_limit" {
   description = "Requests the API lets through in a burst before answering 429 (default route)."
   type        = number
   default     = 100
-
-  validation {
-    condition     = var.throttling_burst_limit >= 0 && var.throttling_burst_limit <= 5000 && floor(var.throttling_burst_limit) == var.throttling_burst_limit
-    error_message = "throttling_burst_limit must be a whole number from 0 to 5000."
-  }
 }
 
 variable "throttling_rate_limit" {
   description = "Steady-state requests per second the API accepts before answering 429 (default route)."
   type        = number
   default     = 50
-
-  validation {
-    condition     = var.throttling_rate_limit >= 0 && var.throttling_rate_limit <= 10000
-    error_message = "throttling_rate_limit must be from 0 to 10000 requests per second."
-  }
 }
 
 variable "authorization" {
@@ -109,27 +77,12 @@ variable "authorization" {
   type        = string
   default     = "AWS_IAM"
   nullable    = false
-
-  validation {
-    condition     = contains(["AWS_IAM", "JWT", "NONE"], var.authorization)
-    error_message = "authorization must be AWS_IAM (SigV4-signed requests), JWT (bearer tokens from jwt_issuer) or NONE (an open API: anyone with the URL can list, change and delete every user)."
-  }
 }
 
 variable "jwt_issuer" {
   description = "With authorization = \"JWT\": the issuer of the tokens, exactly their iss claim, e.g. https://cognito-idp.<region>.amazonaws.com/<user pool id> or https://<tenant>.auth0.com/. API Gateway finds its signing keys through <issuer>/.well-known/openid-configuration. null otherwise."
   type        = string
   default     = null
-
-  validation {
-    condition     = var.authorization == "JWT" ? var.jwt_issuer != null : var.jwt_issuer == null
-    error_message = "jwt_issuer is required with authorization = \"JWT\" (the https:// URL in the tokens' iss claim) and must be null otherwise."
-  }
-
-  validation {
-    condition     = var.jwt_issuer == null || can(regex("^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\\s?#]*)?$", var.jwt_issuer))
-    error_message = "jwt_issuer must be an https:// URL without query or fragment, e.g. https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123: API Gateway only fetches signing keys over HTTPS."
-  }
 }
 
 variable "jwt_audience" {
@@ -137,11 +90,6 @@ variable "jwt_audience" {
   type        = list(string)
   default     = []
   nullable    = false
-
-  validation {
-    condition     = var.authorization == "JWT" ? length(var.jwt_audience) > 0 && alltrue([for audience in var.jwt_audience : trimspace(audience) == audience && audience != ""]) : length(var.jwt_audience) == 0
-    error_message = "jwt_audience must list at least one audience (no empty or space-padded entries) with authorization = \"JWT\", for Cognito the app client id, and must be empty otherwise."
-  }
 }
 
 variable "jwt_route_scopes" {
@@ -149,21 +97,6 @@ variable "jwt_route_scopes" {
   type        = map(list(string))
   default     = {}
   nullable    = false
-
-  validation {
-    condition     = length(var.jwt_route_scopes) == 0 || var.authorization == "JWT"
-    error_message = "jwt_route_scopes only applies with authorization = \"JWT\"."
-  }
-
-  validation {
-    condition     = alltrue([for route in keys(var.jwt_route_scopes) : contains(var.routes, route)])
-    error_message = "Every key of jwt_route_scopes must be one of the routes, e.g. \"DELETE /users/{proxy+}\"."
-  }
-
-  validation {
-    condition     = alltrue([for scopes in values(var.jwt_route_scopes) : length(scopes) > 0 && alltrue([for scope in scopes : can(regex("^[!#-\\[\\]-~]+$", scope))])])
-    error_message = "Each route in jwt_route_scopes needs at least one scope, and a scope is printable ASCII without spaces, quotes or backslashes (RFC 6749), e.g. users/admin."
-  }
 }
 
 variable "cors_allow_origins" {
@@ -171,23 +104,6 @@ variable "cors_allow_origins" {
   type        = list(string)
   default     = []
   nullable    = false
-
-  validation {
-    condition     = alltrue([for origin in var.cors_allow_origins : origin == "*" || can(regex("^https://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$", origin)) || can(regex("^http://(localhost|127\\.0\\.0\\.1)(:[0-9]{1,5})?$", origin))])
-    error_message = "Each CORS origin must be a lowercase https:// scheme and host (and port) without a path or trailing slash, such as https://app.example.com, http://localhost:3000 for local development, or \"*\"."
-  }
-
-  validation {
-    condition     = !contains(var.cors_allow_origins, "*") || length(var.cors_allow_origins) == 1
-    error_message = "\"*\" allows every origin, so it must be the only entry of cors_allow_origins."
-  }
-
-  validation {
-    # An ANY, OPTIONS or $default route also matches the preflight OPTIONS request, which browsers send without
-    # credentials: an authorizer would refuse it, and the function would answer 405.
-    condition     = length(var.cors_allow_origins) == 0 || alltrue([for route in var.routes : can(regex("^(GET|HEAD|POST|PUT|PATCH|DELETE) ", route))])
-    error_message = "With cors_allow_origins set, every route must name its method (GET, HEAD, POST, PUT, PATCH or DELETE): an ANY, OPTIONS or $default route would catch the browsers' preflight OPTIONS requests that API Gateway answers itself."
-  }
 }
 
 variable "table_deletion_protection" {
@@ -200,11 +116,6 @@ variable "reserved_concurrency" {
   description = "Concurrent executions reserved for (and capped at) the function. null: no reservation, the account's shared pool is used. New accounts often cannot reserve any (AWS keeps 10 unreserved)."
   type        = number
   default     = null
-
-  validation {
-    condition     = var.reserved_concurrency == null || try(var.reserved_concurrency >= 1 && floor(var.reserved_concurrency) == var.reserved_concurrency, false)
-    error_message = "reserved_concurrency must be null or a whole number of at least 1 (0 would stop the function from running at all)."
-  }
 }
 
 variable "page_token_key" {
@@ -236,22 +147,12 @@ variable "wsgi_app" {
   description = "What the layer serves, as module:attribute (LAMBDA_WSGI_APP). null: the layer's default, routes:routes."
   type        = string
   default     = null
-
-  validation {
-    condition     = var.wsgi_app == null || can(regex("^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_.]*$", var.wsgi_app))
-    error_message = "wsgi_app must be null or of the form module:attribute, e.g. routes:routes."
-  }
 }
 
 variable "wsgi_base_path" {
   description = "Path prefix the layer strips before routing, e.g. /v1 behind a custom domain mapping (LAMBDA_WSGI_BASE_PATH). null: none."
   type        = string
   default     = null
-
-  validation {
-    condition     = var.wsgi_base_path == null || can(regex("^/[^\\s]*[^/\\s]$", var.wsgi_base_path))
-    error_message = "wsgi_base_path must be null or a path that starts with / and does not end with one, e.g. /v1."
-  }
 }
 
 variable "function_access_log" {
@@ -272,22 +173,12 @@ variable "snapstart_prime_path" {
   description = "Under SnapStart, the path of the GET request the layer sends through the app before the snapshot (LAMBDA_WSGI_PRIME_PATH). null: the layer's default, which reaches Flask's routing only; \"off\" leaves priming out. Name a route only if it has no side effects."
   type        = string
   default     = null
-
-  validation {
-    condition     = var.snapstart_prime_path == null || try(var.snapstart_prime_path == "off" || startswith(var.snapstart_prime_path, "/"), false)
-    error_message = "snapstart_prime_path must be a path starting with / (such as /health), or \"off\"."
-  }
 }
 
 variable "live_version" {
   description = "Function version the live alias (and so the API) serves. null: the version this apply publishes. Set it to an earlier version number to roll back."
   type        = string
   default     = null
-
-  validation {
-    condition     = var.live_version == null || can(regex("^[1-9][0-9]*$", var.live_version))
-    error_message = "live_version must be null or a published version number such as \"3\"."
-  }
 }
 
 variable "routes" {
@@ -301,11 +192,6 @@ variable "routes" {
     "DELETE /users/{proxy+}",
     "GET /openapi.json",
   ]
-
-  validation {
-    condition     = length(var.routes) > 0 && alltrue([for route in var.routes : route == "$default" || can(regex("^(ANY|GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) /[^\\s]*$", route))])
-    error_message = "Each route must be $default or \"METHOD /path\", e.g. \"GET /users/{id}\" or \"ANY /users/{proxy+}\"."
-  }
 }
 
 variable "layer_zip" {

@@ -15,11 +15,13 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.infra.terraform import (
+    OFFLINE_PROVIDER,
     OFFLINE_PROVIDER_OVERRIDE,
     Offline,
     Terraform,
     cli_config,
     copy_configuration,
+    copy_module,
     find_binary,
 )
 
@@ -55,6 +57,19 @@ def offline(terraform: Terraform, initialized_dir: Path, tmp_path_factory: pytes
     stand_in.write_bytes(b"not a real archive")
     runner = terraform.with_env(TF_DATA_DIR=str(initialized_dir / ".terraform"))
     return Offline(runner, workdir, (f"-var=layer_zip={stand_in}", f"-var=function_zip={stand_in}"))
+
+
+@pytest.fixture(scope="session")
+def offline_module(terraform: Terraform, tmp_path_factory: pytest.TempPathFactory) -> Offline:
+    """The module alone as a root module, planned without AWS: its required variables set (a function named hello,
+    stand-in zips), the rest at their defaults. `terraform console` there reaches the module's own locals."""
+    workdir = copy_module(tmp_path_factory.mktemp("module-offline"))
+    (workdir / "provider.tf").write_text(OFFLINE_PROVIDER)
+    stand_in = workdir / "stand-in.zip"
+    stand_in.write_bytes(b"not a real archive")
+    terraform.run(workdir, "init", "-backend=false", "-input=false", timeout=300)
+    options = ("-var=name=hello", f"-var=layer_zip={stand_in}", f"-var=function_zip={stand_in}")
+    return Offline(terraform, workdir, options)
 
 
 @pytest.fixture(scope="session")

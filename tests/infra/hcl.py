@@ -1,4 +1,7 @@
-"""The Terraform configuration in infra/ as Python data, parsed with python-hcl2.
+"""The Terraform configuration in infra/ and its module as Python data, parsed with python-hcl2.
+
+infra/ is the users API's deployment: a call of the module in infra/modules/flask-function (which holds the layer,
+function, alias, HTTP API, role and log groups) plus the table and the page token key.
 
 Strings come back unquoted; expressions stay as `${...}` text, which the checks compare or search.
 """
@@ -15,6 +18,7 @@ import hcl2
 from tests.conftest import ROOT
 
 INFRA_DIR = ROOT / "infra"
+MODULE_DIR = INFRA_DIR / "modules" / "flask-function"
 _OPTIONS = hcl2.SerializationOptions(with_comments=False, strip_string_quotes=True, explicit_blocks=False)
 _LOCAL_ONLY = re.compile(r"\$\{local\.(\w+)\}")
 _REFERENCE = re.compile(r"\b((?:local|var|data\.\w+|aws_\w+|terraform_data)\.[\w.\[\]*]+)")
@@ -27,6 +31,16 @@ def configuration_files(directory: Path = INFRA_DIR) -> list[Path]:
     )
 
 
+def module_files() -> list[Path]:
+    """The module's *.tf files."""
+    return configuration_files(MODULE_DIR)
+
+
+def all_configuration_files() -> list[Path]:
+    """Every *.tf file of infra/ and of its module."""
+    return [*configuration_files(), *module_files()]
+
+
 @dataclass
 class Configuration:
     resources: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
@@ -34,15 +48,24 @@ class Configuration:
     locals: dict[str, Any] = field(default_factory=dict)
     variables: dict[str, dict[str, Any]] = field(default_factory=dict)
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    modules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    moved: list[dict[str, Any]] = field(default_factory=list)
 
     def resource(self, kind: str, name: str) -> dict[str, Any]:
         try:
             return self.resources[kind][name]
         except KeyError:
-            raise AssertionError(f"infra/ has no resource {kind}.{name}") from None
+            raise AssertionError(f"the configuration has no resource {kind}.{name}") from None
+
+    def module(self, name: str) -> dict[str, Any]:
+        try:
+            return self.modules[name]
+        except KeyError:
+            raise AssertionError(f"the configuration calls no module {name}") from None
 
 
 def load(directory: Path = INFRA_DIR) -> Configuration:
+    """The configuration in `directory`: infra/ (the deployment) unless told otherwise, MODULE_DIR for the module."""
     config = Configuration()
     for path in configuration_files(directory):
         with path.open(encoding="utf-8") as handle:
@@ -61,6 +84,12 @@ def load(directory: Path = INFRA_DIR) -> Configuration:
                     config.variables.update(entry)
                 elif keyword == "output":
                     config.outputs.update(entry)
+                elif keyword == "module":
+                    for name, body in entry.items():
+                        assert name not in config.modules, f"module {name} is called twice"
+                        config.modules[name] = body
+                elif keyword == "moved":
+                    config.moved.append(entry)
     return config
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.infra.hcl import INFRA_DIR, configuration_files
+from tests.infra.hcl import INFRA_DIR, MODULE_DIR, configuration_files, module_files
 
 PROVIDER_MIRROR = Path("/opt/tf-plugins")
 AWS_PROVIDER = "registry.terraform.io/hashicorp/aws"
@@ -56,11 +56,22 @@ def cli_config(mirror: Path = PROVIDER_MIRROR) -> str:
 """
 
 
+def copy_module(target: Path) -> Path:
+    """The module's *.tf files in `target`/modules/flask-function, where infra/ calls it from; that folder."""
+    module_dir = target / MODULE_DIR.relative_to(INFRA_DIR)
+    module_dir.mkdir(parents=True, exist_ok=True)
+    for path in module_files():
+        shutil.copy2(path, module_dir / path.name)
+    return module_dir
+
+
 def copy_configuration(target: Path) -> Path:
-    """The *.tf files and the lock file of infra/ (no state, no .terraform/, no tfvars of the user's) in `target`."""
+    """The *.tf files and the lock file of infra/ and the module's *.tf files (no state, no .terraform/, no tfvars of
+    the user's) in `target`."""
     target.mkdir(parents=True, exist_ok=True)
     for path in [*configuration_files(), LOCK_FILE]:
         shutil.copy2(path, target / path.name)
+    copy_module(target)
     return target
 
 
@@ -86,6 +97,13 @@ OFFLINE_PROVIDER_OVERRIDE = """provider "aws" {
   }
 }
 """
+
+
+# The same provider as the configuration of a root module of the tests' own (the module planned alone), which has no
+# provider block to override and so needs a region.
+OFFLINE_PROVIDER = OFFLINE_PROVIDER_OVERRIDE.replace(
+    'provider "aws" {\n', 'provider "aws" {\n  region                      = "us-east-1"\n', 1
+)
 
 
 def _tail(text: str, lines: int = 60) -> str:
@@ -144,7 +162,8 @@ class Terraform:
 
 @dataclass
 class Offline:
-    """A copy of infra/ planned without AWS (see the `offline` fixture): plans, refusals and expressions."""
+    """A copy of infra/, or of its module, planned without AWS (see the `offline` and `offline_module` fixtures):
+    plans, refusals and expressions."""
 
     terraform: Terraform
     workdir: Path

@@ -144,13 +144,17 @@ def test_default_requires_sigv4_on_every_route(default_plan: dict[str, Any]) -> 
     assert not _resources(default_plan, "aws_apigatewayv2_authorizer")
     (policy,) = _resources(default_plan, "aws_iam_policy").values()
     assert policy["name"] == "flask-users-api-invoke"
-    assert _unknown(default_plan, "aws_iam_policy.invoke[0]")["policy"] is True, "made from the API's ARN"
+    assert _unknown(default_plan, "module.function.aws_iam_policy.invoke[0]")["policy"] is True, (
+        "made from the API's ARN"
+    )
     assert default_plan["planned_values"]["outputs"]["authorization"]["value"] == "AWS_IAM"
 
 
-def test_invoke_policy_names_each_route_and_nothing_more(offline: Offline) -> None:
-    """The stage, method and path of each route's execute-api ARN (the API's own ARN comes first)."""
-    assert offline.evaluate("local.route_invoke_paths") == [
+def test_invoke_policy_names_each_route_and_nothing_more(offline_module: Offline) -> None:
+    """The stage, method and path of each route's execute-api ARN (the API's own ARN comes first): the module's
+    routes_invoke_paths with infra/'s routes, and with others."""
+    routes = json.dumps(load().variables["routes"]["default"])
+    assert offline_module.evaluate("local.route_invoke_paths", f"-var=routes={routes}") == [
         "$default/GET/users",
         "$default/POST/users",
         "$default/GET/users/*",
@@ -159,7 +163,7 @@ def test_invoke_policy_names_each_route_and_nothing_more(offline: Offline) -> No
         "$default/GET/openapi.json",
     ]
     routes = '-var=routes=["ANY /a/{id}/b", "GET /", "OPTIONS /x/{proxy+}", "$default"]'
-    assert offline.evaluate("local.route_invoke_paths", routes) == [
+    assert offline_module.evaluate("local.route_invoke_paths", routes) == [
         "$default/*/a/*/b",
         "$default/GET/",
         "$default/OPTIONS/x/*",
@@ -173,13 +177,13 @@ def test_jwt_checks_tokens_of_the_issuer_on_every_route(jwt_plan: dict[str, Any]
     assert authorizer["authorizer_type"] == "JWT"
     assert authorizer["identity_sources"] == ["$request.header.Authorization"]
     assert authorizer["jwt_configuration"] == [{"issuer": ISSUER, "audience": [CLIENT_ID]}]
-    assert authorizer["name"] == "flask-users-jwt"
+    assert authorizer["name"] == "flask-users-http-jwt"  # named after the API
     routes = _routes(plan)
     assert set(routes) == set(load().variables["routes"]["default"])
     for key, route in routes.items():
         assert route["authorization_type"] == "JWT", key
         # The authorizer's id, known once it exists.
-        assert _unknown(plan, f'aws_apigatewayv2_route.function["{key}"]')["authorizer_id"] is True, key
+        assert _unknown(plan, f'module.function.aws_apigatewayv2_route.this["{key}"]')["authorizer_id"] is True, key
     assert sorted(routes["DELETE /users/{proxy+}"]["authorization_scopes"]) == ["users/admin"]
     assert sorted(routes["POST /users"]["authorization_scopes"]) == ["users/admin", "users/write"]
     assert not routes["GET /users"]["authorization_scopes"]

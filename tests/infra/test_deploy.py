@@ -1,8 +1,9 @@
-"""infra/ deployed to a moto server: plan, apply, a second plan without changes, the code running
-against the deployed table through `serve`, and destroy. One apply for the whole module.
+"""infra/ (the users API's deployment through modules/flask-function) deployed to a moto server: plan, apply, a
+second plan without changes, the code running against the deployed table through `serve`, and destroy. One apply for
+the whole test module.
 
 moto gaps handled here, never in infra/: it does not store the function's logging_config (left out
-by an override file in the test's own copy of infra/), and it keeps a deleted log group's tags
+by an override file in the module's folder of the test's own copy of infra/), and it keeps a deleted log group's tags
 (every run gets a fresh moto process).
 """
 
@@ -13,7 +14,6 @@ import http.server
 import json
 import os
 import re
-import select
 import shutil
 import signal
 import subprocess
@@ -29,23 +29,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from table import TABLE_DEFINITION
 
-from tests.conftest import LAYER_DIR, ROOT
+from tests.conftest import LAYER_DIR, ROOT, RUNTIME_PYTHON
 from tests.infra import code_facts
-from tests.infra.hcl import load
+from tests.infra.hcl import INFRA_DIR, MODULE_DIR, load
+from tests.infra.moto import MOTO_GAPS_OVERRIDE, REGION, Moto, moto_server, provider_configuration
 from tests.infra.terraform import Terraform, copy_configuration
 
 pytestmark = pytest.mark.slow
 
-REGION = "us-east-1"
-RUNTIME_PYTHON = ROOT / ".venv-runtime" / "bin" / "python"
-SERVICES = ("apigatewayv2", "dynamodb", "iam", "lambda", "logs", "sts")
+FUNCTION = "module.function.aws_lambda_function.this"
 # Values other than the defaults, so the optional blocks (CORS, reserved concurrency...) are exercised too.
 VARIABLES: dict[str, Any] = {
     "name_prefix": "deploy-check",
@@ -60,74 +58,12 @@ VARIABLES: dict[str, Any] = {
     "tags": {"Purpose": "offline-check"},
 }
 
-# moto answers GetFunction without the logging_config it was given, so with the block the second
-# plan would always show a change. The real configuration keeps it (checked statically).
-MOTO_GAPS_OVERRIDE = """resource "aws_lambda_function" "api" {
-  dynamic "logging_config" {
-    for_each = []
-    content {
-      log_format = "JSON"
-    }
-  }
-}
-"""
-
-
-def provider_override(endpoint: str) -> str:
-    endpoints = "\n".join(f'    {service} = "{endpoint}"' for service in SERVICES)
-    # skip_requesting_account_id stays false: ARNs carry moto's account id, as they would AWS's.
-    return f"""provider "aws" {{
-  access_key                  = "testing"
-  secret_key                  = "testing"
-  skip_credentials_validation = true
-  skip_metadata_api_check     = true
-  skip_region_validation      = true
-
-  endpoints {{
-{endpoints}
-  }}
-}}
-"""
-
-
-@dataclass
-class Moto:
-    process: subprocess.Popen[str]
-    endpoint: str
-
-    def client(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.endpoint,
-            region_name=REGION,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-
 
 @pytest.fixture(scope="module")
 def moto() -> Iterator[Moto]:
     """A moto process of its own: a fresh account, whatever ran before."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flask_lambda.moto_server", "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        ready, _, _ = select.select([process.stdout], [], [], 30)
-        assert ready, "moto did not start within 30 s"
-        endpoint = json.loads(process.stdout.readline())["endpoint"]
-        yield Moto(process, endpoint)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    with moto_server() as server:
+        yield server
 
 
 @dataclass
@@ -158,8 +94,8 @@ def deployment(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Deployment]:
     workdir = copy_configuration(tmp_path_factory.mktemp("infra-moto"))
-    (workdir / "provider_override.tf").write_text(provider_override(moto.endpoint))
-    (workdir / "moto_gaps_override.tf").write_text(MOTO_GAPS_OVERRIDE)
+    (workdir / "provider_override.tf").write_text(provider_configuration(moto.endpoint))
+    (workdir / MODULE_DIR.relative_to(INFRA_DIR) / "moto_gaps_override.tf").write_text(MOTO_GAPS_OVERRIDE)
     layer_zip, function_zip = lambda_zips
     variables = {**VARIABLES, "layer_zip": str(layer_zip), "function_zip": str(function_zip)}
     (workdir / "terraform.tfvars.json").write_text(json.dumps(variables, indent=2))
@@ -180,7 +116,7 @@ def deployment(
 
 
 def _account_id(moto: Moto) -> str:
-    return str(moto.client("sts").get_caller_identity()["Account"])
+    return moto.account_id()
 
 
 def test_first_plan_only_creates(deployment: Deployment) -> None:
@@ -188,13 +124,16 @@ def test_first_plan_only_creates(deployment: Deployment) -> None:
     assert summary, deployment.first_plan[-2000:]
     added, changed, destroyed = map(int, summary.groups())
     assert (changed, destroyed) == (0, 0)
-    config = load()
-    # Every resource of the configuration (the routes once per route key) and nothing else; with the default
-    # authorization (AWS_IAM) that is the invoke policy and no JWT authorizer.
+    config, module = load(), load(MODULE_DIR)
+    # Every resource of the configuration and of the module (the routes once per route key) and nothing else; with
+    # the default authorization (AWS_IAM) that is the invoke policy and no JWT authorizer, and with layer_zip the
+    # layer version.
     assert "authorization" not in VARIABLES
-    expected = sum(len(named) for named in config.resources.values()) + len(config.variables["routes"]["default"]) - 1
+    resources = sum(len(named) for named in [*config.resources.values(), *module.resources.values()])
+    expected = resources + len(config.variables["routes"]["default"]) - 1
     assert added == expected - 1
-    assert "aws_iam_policy.invoke[0] will be created" in deployment.first_plan
+    assert "module.function.aws_iam_policy.invoke[0] will be created" in deployment.first_plan
+    assert "module.function.aws_lambda_layer_version.this[0] will be created" in deployment.first_plan
     assert "aws_apigatewayv2_authorizer" not in deployment.first_plan
 
 
@@ -239,14 +178,14 @@ def test_new_code_is_a_version_switch(deployment: Deployment, tmp_path: Path) ->
         expect=(2,),
     )
     planned = dict(re.findall(r"# (\S+) will be (.+)", result.stdout))
-    assert planned == {"aws_lambda_function.api": "updated in-place", "aws_lambda_alias.live": "updated in-place"}
+    assert planned == {FUNCTION: "updated in-place", "module.function.aws_lambda_alias.this": "updated in-place"}
 
 
 def _planned_environment(deployment: Deployment, plan_file: Path, *options: str) -> dict[str, Any]:
     """The function's environment in a plan made with `options`, read from `terraform show -json`."""
     deployment.terraform.run(deployment.workdir, "plan", "-input=false", f"-out={plan_file}", *options)
     plan = json.loads(deployment.terraform.run(deployment.workdir, "show", "-json", str(plan_file)).stdout)
-    (change,) = [item["change"] for item in plan["resource_changes"] if item["address"] == "aws_lambda_function.api"]
+    (change,) = [item["change"] for item in plan["resource_changes"] if item["address"] == FUNCTION]
     unknown = change["after_unknown"].get("environment", [{}])[0].get("variables")
     assert not unknown, f"the environment should be known at plan time: {unknown}"
     variables: dict[str, Any] = change["after"]["environment"][0]["variables"]
@@ -406,7 +345,7 @@ def test_every_route_requires_sigv4(deployment: Deployment, moto: Moto) -> None:
     assert not any(route.get("AuthorizerId") for route in routes)
     # moto has no GetAuthorizers; the state says none was made.
     state = deployment.terraform.run(deployment.workdir, "state list").stdout.split()
-    assert not [address for address in state if address.startswith("aws_apigatewayv2_authorizer.")]
+    assert not [address for address in state if "aws_apigatewayv2_authorizer." in address]
 
 
 def test_invoke_policy_allows_this_apis_routes_only(deployment: Deployment, moto: Moto) -> None:
@@ -556,8 +495,8 @@ def _collect(process: subprocess.Popen[str], lines: list[str]) -> None:
 @contextlib.contextmanager
 def _serve(deployment: Deployment, moto: Moto) -> Iterator[str]:
     """`serve` with the deployed function's zip and environment, on the table Terraform made."""
-    if not (ROOT / "tools" / "serve").is_dir():
-        pytest.fail("tools/serve is missing: the deployed table cannot be checked against the code")
+    if not (ROOT / "flask_lambda" / "serve").is_dir():
+        pytest.fail("flask_lambda/serve is missing: the deployed table cannot be checked against the code")
     if not RUNTIME_PYTHON.is_file():
         pytest.fail(f"{RUNTIME_PYTHON} is missing: ./build.sh test and ./build.sh serve set it up", pytrace=False)
     variables = moto.client("lambda").get_function_configuration(
@@ -577,6 +516,8 @@ def _serve(deployment: Deployment, moto: Moto) -> Iterator[str]:
         deployment.outputs["table_name"],
         "--region",
         REGION,
+        "--function-dir",
+        str(ROOT / "api"),
         "--function-zip",
         str(deployment.function_zip),
         *(f"--env={name}={value}" for name, value in variables.items()),
@@ -661,18 +602,18 @@ def test_jwt_mode_replaces_sigv4_in_place(deployment: Deployment, moto: Moto) ->
     planned = dict(re.findall(r"^\s*# (.+?) will be (.+)$", plan.stdout, re.MULTILINE))
     routes = load().variables["routes"]["default"]
     assert planned == {
-        "aws_apigatewayv2_authorizer.jwt[0]": "created",
+        "module.function.aws_apigatewayv2_authorizer.jwt[0]": "created",
         # The CORS headers lose SigV4's.
-        "aws_apigatewayv2_api.http": "updated in-place",
-        "aws_iam_policy.invoke[0]": "destroyed",
-        **{f'aws_apigatewayv2_route.function["{key}"]': "updated in-place" for key in routes},
+        "module.function.aws_apigatewayv2_api.this": "updated in-place",
+        "module.function.aws_iam_policy.invoke[0]": "destroyed",
+        **{f'module.function.aws_apigatewayv2_route.this["{key}"]': "updated in-place" for key in routes},
     }
     terraform.run(workdir, "apply", "-input=false", "jwt.tfplan")
     again = terraform.run(workdir, "plan", "-input=false", "-detailed-exitcode", *options, expect=(0, 2))
     assert again.returncode == 0, f"the plan after the switch wants changes:\n{again.stdout[-4000:]}"
 
     api = moto.client("apigatewayv2")
-    state = terraform.run(workdir, "state show", "aws_apigatewayv2_authorizer.jwt[0]").stdout
+    state = terraform.run(workdir, "state show", "module.function.aws_apigatewayv2_authorizer.jwt[0]").stdout
     authorizer_id = re.search(r'\bid\s+= "([^"]+)"', state)
     assert authorizer_id, state
     authorizer = api.get_authorizer(ApiId=_api_id(deployment), AuthorizerId=authorizer_id.group(1))

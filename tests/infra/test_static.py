@@ -1,4 +1,5 @@
-"""Offline checks of infra/ that need no AWS: formatting, validation, the access log format and checkov's rules.
+"""Offline checks of infra/ and its module that need no AWS: formatting, validation, the access log format and
+checkov's rules.
 
 Each fails, never skips, when its tool is missing, so a green run means the check really ran.
 """
@@ -9,7 +10,6 @@ import base64
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -17,8 +17,17 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT
-from tests.infra.hcl import INFRA_DIR, block, configuration_files, load, references
-from tests.infra.terraform import AWS_PROVIDER, LOCK_FILE, PROVIDER_MIRROR, Terraform
+from tests.infra.hcl import (
+    INFRA_DIR,
+    MODULE_DIR,
+    all_configuration_files,
+    block,
+    configuration_files,
+    load,
+    module_files,
+    references,
+)
+from tests.infra.terraform import AWS_PROVIDER, LOCK_FILE, PROVIDER_MIRROR, Terraform, copy_configuration
 
 _SKIP_COMMENT = re.compile(r"checkov:skip=([A-Z0-9_]+)(?::(.*))?")
 _CONTEXT_VARIABLE = re.compile(r"\$context\.[A-Za-z0-9.]+")
@@ -73,14 +82,20 @@ def test_configuration_is_valid(terraform: Terraform, initialized_dir: Path) -> 
 
 
 def test_configuration_files_are_split_by_concern() -> None:
+    # The module: the function and what serves it, one file per concern.
+    names = {path.name for path in module_files()}
+    expected = {"versions.tf", "variables.tf", "outputs.tf", "lambda.tf", "api.tf", "iam.tf", "logs.tf"}
+    assert expected <= names, f"the module misses: {sorted(expected - names)}"
+    # The deployment: the module's call, the table, the page token key and the moves from before the module.
     names = {path.name for path in configuration_files()}
-    expected = {"versions.tf", "variables.tf", "dynamodb.tf", "iam.tf", "lambda.tf", "api.tf", "outputs.tf"}
-    assert expected <= names, f"missing: {sorted(expected - names)}"
+    expected = {"versions.tf", "variables.tf", "outputs.tf", "main.tf", "dynamodb.tf", "page_token.tf", "moved.tf"}
+    assert expected <= names, f"infra/ misses: {sorted(expected - names)}"
 
 
 def _access_log_format(terraform: Terraform, workdir: Path) -> str:
     """The stage's access log format as Terraform renders it: its expression run through `terraform console`."""
-    expression = str(block(load().resource("aws_apigatewayv2_stage", "default"), "access_log_settings")["format"])
+    stage = load(MODULE_DIR).resource("aws_apigatewayv2_stage", "this")
+    expression = str(block(stage, "access_log_settings")["format"])
     assert expression.startswith("${"), expression
     assert expression.endswith("}"), expression
     assert not references(expression), f"the format should depend on nothing: {expression}"
@@ -99,9 +114,11 @@ def test_access_log_format_is_json_with_the_lambda_request_id(terraform: Terrafo
     # What API Gateway writes in place of the variables: "-" for a value it lacks, ids, times, numbers.
     for sample in ("-", "1b4f0a2e-58cd-4b1e-9a52-0d6f3c1e7a90", "12/Mar/2025:10:15:42 +0000", "200"):
         assert json.loads(_CONTEXT_VARIABLE.sub(sample, rendered)) == dict.fromkeys(fields, sample)
-    # The access_log_group output's description names the field that holds the Lambda request id.
+    # The access_log_group outputs' descriptions (the module's and the deployment's) name the field that holds the
+    # Lambda request id.
     assert fields["integrationRequestId"] == "$context.integration.requestId"
-    assert "integrationRequestId" in load().outputs["access_log_group"]["description"]
+    for config in (load(), load(MODULE_DIR)):
+        assert "integrationRequestId" in config.outputs["access_log_group"]["description"]
 
 
 def _checkov() -> str:
@@ -116,11 +133,11 @@ def _checkov() -> str:
 
 
 def _skip_comments() -> list[tuple[str, str, str]]:
-    """(file, check id, reason) of every inline checkov skip in infra/."""
+    """(file, check id, reason) of every inline checkov skip in infra/ and its module."""
     found = []
-    for path in configuration_files():
+    for path in all_configuration_files():
         for match in _SKIP_COMMENT.finditer(path.read_text(encoding="utf-8")):
-            found.append((path.name, match.group(1), (match.group(2) or "").strip()))
+            found.append((str(path.relative_to(INFRA_DIR)), match.group(1), (match.group(2) or "").strip()))
     return found
 
 
@@ -163,6 +180,7 @@ def test_checkov_finds_no_failed_check() -> None:
         assert (check_id, reason) in skipped, f"{file}: the skip of {check_id} matches no check (stale?)"
     assert {check_id for check_id, _ in skipped} == {check_id for _, check_id, _ in comments}
 
+    # checkov follows the module's call, so the module's resources are checked as the deployment configures them.
     # The routes require authorization as configured by default (AWS_IAM): the check passes, with no skip.
     passed = {
         (check["check_id"], check["resource"])
@@ -171,7 +189,9 @@ def test_checkov_finds_no_failed_check() -> None:
     }
     route_checks = {resource for check_id, resource in passed if check_id == "CKV_AWS_309"}
     assert route_checks, "checkov did not check the routes' authorization (CKV_AWS_309)"
-    assert all(resource.startswith("aws_apigatewayv2_route.function") for resource in route_checks), route_checks
+    assert all(resource.startswith("module.function.aws_apigatewayv2_route.this[") for resource in route_checks), (
+        route_checks
+    )
     assert "CKV_AWS_309" not in {check_id for _, check_id, _ in comments}
 
 
@@ -188,17 +208,19 @@ def _lock_entries(text: str) -> dict[str, tuple[str, str, set[str]]]:
     return entries
 
 
-def test_lock_file_pins_the_provider(terraform: Terraform, tmp_path: Path) -> None:
-    """infra/.terraform.lock.hcl: hashicorp/aws 5.100.0 within versions.tf's constraint, with the checksums of the
-    packages in the local mirror (when there is one) as `terraform providers lock` computes them."""
+def test_lock_file_pins_the_provider(terraform: Terraform, initialized_dir: Path, tmp_path: Path) -> None:
+    """infra/.terraform.lock.hcl: hashicorp/aws 5.100.0 within versions.tf's constraint (the module's is the same),
+    with the checksums of the packages in the local mirror (when there is one) as `terraform providers lock` computes
+    them."""
     (entry,) = _lock_entries(LOCK_FILE.read_text(encoding="utf-8")).items()
     address, (version, constraints, hashes) = entry
     assert address == AWS_PROVIDER
     assert version == "5.100.0"
-    (versions_tf,) = [path for path in configuration_files() if path.name == "versions.tf"]
-    required = re.search(r'aws = \{.*?version\s*=\s*"([^"]+)"', versions_tf.read_text(encoding="utf-8"), re.DOTALL)
-    assert required, "versions.tf has no version constraint for aws"
-    assert constraints == required.group(1)
+    for versions_tf in (INFRA_DIR / "versions.tf", MODULE_DIR / "versions.tf"):
+        text = versions_tf.read_text(encoding="utf-8")
+        required = re.search(r'aws = \{.*?version\s*=\s*"([^"]+)"', text, re.DOTALL)
+        assert required, f"{versions_tf.relative_to(INFRA_DIR)} has no version constraint for aws"
+        assert constraints == required.group(1), versions_tf.relative_to(INFRA_DIR)
     assert hashes, "no checksums"
     if not PROVIDER_MIRROR.is_dir():
         return  # the registry's packages are checked against the lock file by `terraform init`
@@ -211,12 +233,12 @@ def test_lock_file_pins_the_provider(terraform: Terraform, tmp_path: Path) -> No
         if (match := re.fullmatch(rf"terraform-provider-aws_{re.escape(version)}_(\w+_\w+)\.zip", path.name))
     }
     assert platforms, f"{provider_dir} holds no package of {version}"
-    copy = tmp_path / "infra"
-    copy.mkdir()
-    for path in configuration_files():
-        shutil.copy2(path, copy / path.name)
+    copy = copy_configuration(tmp_path / "infra")
+    (copy / LOCK_FILE.name).unlink()
     options = [f"-platform={platform}" for platform in sorted(platforms)]
-    terraform.run(copy, "providers lock", f"-fs-mirror={PROVIDER_MIRROR}", *options)
+    # The session's initialised folder knows where the module is.
+    runner = terraform.with_env(TF_DATA_DIR=str(initialized_dir / ".terraform"))
+    runner.run(copy, "providers lock", f"-fs-mirror={PROVIDER_MIRROR}", *options)
     (mirror_entry,) = _lock_entries((copy / ".terraform.lock.hcl").read_text(encoding="utf-8")).values()
     assert mirror_entry[0] == version
     assert mirror_entry[2] <= hashes, f"the committed lock file lacks the mirror's checksums {mirror_entry[2] - hashes}"
