@@ -25,7 +25,7 @@ from tests.infra.terraform import (
     find_binary,
 )
 
-PACKAGE_DIR = ROOT / "tools" / "package"
+PACKAGE_DIR = ROOT / "flask_lambda" / "package"
 
 
 @pytest.fixture(scope="session")
@@ -79,7 +79,7 @@ def lambda_zips(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         pytest.fail(f"{PACKAGE_DIR.relative_to(ROOT)}/ is missing: the deploy checks need the real zips")
     out_dir = tmp_path_factory.mktemp("dist")
     result = subprocess.run(
-        [sys.executable, "-m", "flask_lambda.package", "--out-dir", str(out_dir)],
+        [sys.executable, "-m", "flask_lambda.package", "--function-dir", str(ROOT / "api"), "--out-dir", str(out_dir)],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'python-lambda-layer'}"},
         capture_output=True,
