@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .access_log import log_access
 from .aws import MAX_INVOKE_PAYLOAD
-from .errors import BadEventError
+from .errors import BadEventError, UnsafeResponseError
 from .response import HttpResponse, WSGIApp, call_app, json_error
 from .sources import FallbackSource, find_source, sources
 from .sources.path_prefix import clean_prefix
@@ -70,6 +70,15 @@ class Adapter:
         else:
             try:
                 response = call_app(self.app, environ)
+            except UnsafeResponseError as error:
+                # The app's own fault, and the message says which header: a traceback would only show the server's side.
+                logger.error(
+                    "the app's response to %s %s (request id %s) was not sent: %s",
+                    *_request_line(environ),
+                    request_id,
+                    error,
+                )
+                response = _internal_error(request_id)
             except Exception:
                 logger.exception(
                     "unhandled exception while serving %s %s (request id %s%s)",
@@ -100,9 +109,9 @@ def _result(
     try:
         result = source.result(response, event)
     except Exception:
-        # Headers no WSGI server would accept (a name that is not a string...): the app's fault, told as such.
+        # start_response checked the status and headers, so this is the layer's fault: still an answer, never a raise.
         logger.exception(
-            "the app's response to %s %s (request id %s) cannot be encoded", *_request_line(environ), request_id
+            "the response to %s %s (request id %s) could not be encoded", *_request_line(environ), request_id
         )
         return source.result(_internal_error(request_id), event)
     if len(result["body"]) >= _SURELY_FITS and _too_large(result):

@@ -8,6 +8,7 @@ listed, never dropped. Event sources build their results from `HttpResponse` wit
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from types import TracebackType
@@ -15,10 +16,18 @@ from typing import Any
 
 from .aws import utf8_media_type
 from .base64_codec import codec
+from .errors import UnsafeResponseError
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType]
 StartResponse = Callable[[str, list[tuple[str, str]], ExcInfo | None], Callable[[bytes], object]]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+# RFC 9110: a status code is three digits, a header name a token; CR, LF or NUL would end or split a line on the wire.
+_STATUS_LINE = re.compile(r"[1-5][0-9][0-9](?: [^\r\n\0]*)?").fullmatch
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+").fullmatch
+# Names already found to be tokens: an app sends the same few, and a set lookup costs a fraction of a match.
+_TOKENS: set[str] = set()
+_TOKENS_KEPT = 256
 
 # No body allowed: 1xx, 204 No Content, 304 Not Modified (RFC 9110), and any answer to HEAD.
 _BODILESS = frozenset({204, 304, *range(100, 200)})
@@ -28,28 +37,41 @@ _BODILESS = frozenset({204, 304, *range(100, 200)})
 class HttpResponse:
     """What the app answered: status, headers in order (repeats kept), and the whole body."""
 
-    __slots__ = ("body", "headers", "reason", "status")
+    __slots__ = ("body", "header_chars", "headers", "reason", "status")
 
-    def __init__(self, status: int, reason: str, headers: list[tuple[str, str]], body: bytes) -> None:
+    def __init__(
+        self, status: int, reason: str, headers: list[tuple[str, str]], body: bytes, header_chars: int | None = None
+    ) -> None:
         self.status = status
         self.reason = reason
         self.headers = headers
         self.body = body
+        # The characters of the names and values, for the adapter's cheap bound on the result's size.
+        self.header_chars = checked_headers(headers) if header_chars is None else header_chars
 
 
 def call_app(app: WSGIApp, environ: dict[str, Any]) -> HttpResponse:
+    """Run the app; `UnsafeResponseError` when what it started can't be sent, whatever else it did."""
     status_line = ""
     headers: list[tuple[str, str]] = []
+    header_chars = 0
+    refused: UnsafeResponseError | None = None
     chunks: list[bytes] = []
 
     def start_response(
         status: str, response_headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
     ) -> Callable[[bytes], object]:
-        nonlocal status_line, headers
+        nonlocal status_line, headers, header_chars, refused
         if status_line and exc_info is None:
             raise AssertionError("start_response called a second time without exc_info")
+        try:
+            checked_status(status)
+            header_chars = checked_headers(response_headers)
+        except UnsafeResponseError as error:
+            refused = error  # the app may swallow it, but only a later sound call may replace it
+            raise
         # Nothing is sent before the app returns, so an error page may always replace the headers.
-        status_line, headers = status, response_headers
+        status_line, headers, refused = status, response_headers, None
         return chunks.append
 
     iterable = app(environ, start_response)
@@ -61,14 +83,48 @@ def call_app(app: WSGIApp, environ: dict[str, Any]) -> HttpResponse:
         close = getattr(iterable, "close", None)
         if close is not None:
             close()
+    if refused is not None:
+        raise refused
     if not status_line:
         raise RuntimeError("the WSGI app returned without calling start_response")
 
-    code, _, reason = status_line.partition(" ")
-    status = int(code)
+    status = int(status_line[:3])
     if status in _BODILESS or environ["REQUEST_METHOD"] == "HEAD":
         chunks.clear()
-    return HttpResponse(status, reason, headers, b"".join(chunks))
+    return HttpResponse(status, status_line[4:], headers, b"".join(chunks), header_chars)
+
+
+def checked_status(status: object) -> None:
+    """`UnsafeResponseError` unless `status` is a status line any server may send ("200 OK", "204")."""
+    if not isinstance(status, str):
+        raise UnsafeResponseError(f"the status is of type {type(status).__name__}, not str")
+    if not _STATUS_LINE(status):
+        raise UnsafeResponseError(
+            f"the status line {status!r:.80} is not a code from 100 to 599 and a reason without CR, LF or NUL"
+        )
+
+
+def checked_headers(headers: Iterable[tuple[str, str]]) -> int:
+    """The characters of the names and values; `UnsafeResponseError` names the first header no server may send."""
+    chars = 0
+    for header in headers:
+        try:
+            name, value = header
+        except (TypeError, ValueError):
+            raise UnsafeResponseError(f"a header is not a (name, value) pair: {header!r:.80}") from None
+        if not isinstance(name, str):
+            raise UnsafeResponseError(f"a header name is of type {type(name).__name__}, not str: {name!r:.80}")
+        if name not in _TOKENS:
+            if not _TOKEN(name):
+                raise UnsafeResponseError(f"the header name {name!r:.80} is not an RFC 9110 token")
+            if len(_TOKENS) < _TOKENS_KEPT:
+                _TOKENS.add(name)
+        if not isinstance(value, str):
+            raise UnsafeResponseError(f"the value of the header {name} is of type {type(value).__name__}, not str")
+        if "\r" in value or "\n" in value or "\0" in value:
+            raise UnsafeResponseError(f"the value of the header {name} holds a CR, LF or NUL")
+        chars += len(name) + len(value)
+    return chars
 
 
 def error_body(message: str, **extra: Any) -> bytes:
