@@ -1,6 +1,6 @@
 """The Lambda handler: event → source (sources/<kind>.py) → environ (request.py) → app → result (response.py).
 
-It never raises for an HTTP event: bad events get a 400, crashes a 500 that names the request id.
+It never raises for an HTTP event: bad events get a 400, whatever the app raises a 500 that names the request id.
 """
 
 from __future__ import annotations
@@ -79,7 +79,10 @@ class Adapter:
                     error,
                 )
                 response = _internal_error(request_id)
-            except Exception:
+            except BaseException:
+                # SystemExit, KeyboardInterrupt, GeneratorExit too: raised by the app they are its failure, not a signal
+                # (Lambda sends none), and a raise out of the handler is a bare 502 and, for SystemExit, a lost
+                # environment. A real out-of-memory is the kernel's kill, which no handler can answer.
                 logger.exception(
                     "unhandled exception while serving %s %s (request id %s%s)",
                     *_request_line(environ),

@@ -347,3 +347,65 @@ def test_request_and_response_round_trip(
     pairs_back = (cookie.split(";")[0].partition("=") for cookie in result["cookies"])  # type: ignore[typeddict-item]
     returned = {name: value for name, _, value in pairs_back}
     assert {name: value.strip('"') for name, value in returned.items()} == cookies
+
+
+# Whatever the app raises, even what Python keeps for ending a program, ends as a 500: a Lambda handler that raises
+# leaves API Gateway with a bare 502, and SystemExit would end the execution environment as well.
+ESCAPING = [SystemExit(3), KeyboardInterrupt(), GeneratorExit(), MemoryError("a huge allocation")]
+
+
+def raising_app(raised: BaseException, where: str) -> Any:
+    """A WSGI app that raises `raised` in its call, while its body is iterated, or in its close()."""
+
+    class Body:
+        def __iter__(self) -> Any:
+            yield b"partial"
+            if where == "iteration":
+                raise raised
+
+        def close(self) -> None:
+            if where == "close":
+                raise raised
+
+    def app(environ: dict[str, Any], start_response: Any) -> Body:
+        if where == "call":
+            raise raised
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return Body()
+
+    return app
+
+
+def answered(adapter: Adapter, event: dict[str, Any], request_id: str) -> dict[str, Any]:
+    """The handler's result; a test failure, not an interrupted test run, if anything escapes it."""
+    try:
+        return dict(adapter(event, lambda_context(request_id)))
+    except BaseException as escaped:  # caught here: a KeyboardInterrupt would stop pytest itself
+        pytest.fail(f"{escaped!r} escaped the handler")
+
+
+@pytest.mark.parametrize("where", ["call", "iteration", "close"])
+@pytest.mark.parametrize("raised", ESCAPING, ids=lambda error: type(error).__name__)
+def test_whatever_the_app_raises_ends_as_a_json_500_with_the_request_id(
+    raised: BaseException, where: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    result = answered(Adapter(raising_app(raised, where)), http_event(raw_path="/"), "req-exit")
+    assert result["statusCode"] == 500
+    assert json_body(result) == {"message": "Internal Server Error", "requestId": "req-exit"}
+    (record,) = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert "req-exit" in record.getMessage()
+    assert record.exc_info is not None
+    assert record.exc_info[1] is raised
+
+
+@pytest.mark.parametrize("fixture", ["function_url", "rest_api_v1", "alb_single"])
+def test_sys_exit_in_a_flask_view_is_a_500_for_every_kind(fixture: str) -> None:
+    exits = Blueprint("exits", __name__)
+
+    @exits.route("/<path:anything>", methods=["GET", "POST"])
+    @exits.route("/", methods=["GET", "POST"])
+    def leave(anything: str = "") -> str:
+        raise SystemExit("the view called sys.exit")
+
+    result = answered(Adapter(app_for_blueprint(exits, __name__)), load_event(fixture), "req-view-exit")
+    assert (result["statusCode"], json_body(result)["requestId"]) == (500, "req-view-exit")
