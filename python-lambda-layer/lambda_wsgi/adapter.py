@@ -23,7 +23,11 @@ if TYPE_CHECKING:
     from .sources.base import EventSource, Result
 
 logger = logging.getLogger("lambda_wsgi")
-_SURELY_FITS = MAX_INVOKE_PAYLOAD // 6  # a body of fewer characters fits, at most 6 bytes each (\u escapes)
+# A result's JSON takes at most 6 bytes a character of its strings (\u escapes), a few bytes of punctuation a header
+# (quotes, colon, brackets, the comma that folds a repeat) and a frame of field names and fixed values.
+_BYTES_PER_CHAR = 6
+_BYTES_PER_HEADER = 16
+_FRAME_BYTES = 1024
 
 
 class Adapter:
@@ -117,13 +121,16 @@ def _result(
             "the response to %s %s (request id %s) could not be encoded", *_request_line(environ), request_id
         )
         return source.result(_internal_error(request_id), event)
-    if len(result["body"]) >= _SURELY_FITS and _too_large(result):
+    if _may_not_fit(result, response) and (size := _json_size(result)) > MAX_INVOKE_PAYLOAD:
         # Lambda would refuse the payload and API Gateway answer a bare 502: say why instead.
         logger.error(
-            "the response to %s %s (request id %s) has a %d-character body, over Lambda's 6 MB payload limit",
+            "the response to %s %s (request id %s) is %d bytes as JSON (a %d-character body and %d characters of"
+            " headers), over Lambda's 6 MB payload limit",
             *_request_line(environ),
             request_id,
+            size,
             len(result["body"]),
+            response.header_chars,
         )
         return source.result(
             json_error(500, "Internal Server Error", "response too large for Lambda", requestId=request_id), event
@@ -135,9 +142,16 @@ def _internal_error(request_id: str) -> HttpResponse:
     return json_error(500, "Internal Server Error", "Internal Server Error", requestId=request_id)
 
 
-def _too_large(result: Result) -> bool:
-    """Whether the runtime's JSON of `result` would exceed Lambda's payload limit."""
-    return len(json.dumps(result, ensure_ascii=False).encode()) > MAX_INVOKE_PAYLOAD
+def _may_not_fit(result: Result, response: HttpResponse) -> bool:
+    """A bound from lengths alone, so that only a result near the limit is serialized to be measured."""
+    chars = len(result["body"]) + response.header_chars + len(response.reason)
+    bound = _BYTES_PER_CHAR * chars + _BYTES_PER_HEADER * len(response.headers) + _FRAME_BYTES
+    return bound > MAX_INVOKE_PAYLOAD
+
+
+def _json_size(result: Result) -> int:
+    """The bytes of the runtime's JSON of `result` (UTF-8, non-ASCII unescaped), which Lambda's limit counts."""
+    return len(json.dumps(result, ensure_ascii=False).encode())
 
 
 def _request_line(environ: Environ | None) -> tuple[str, str]:

@@ -16,8 +16,10 @@ from flask import Blueprint, Response, request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import lambda_wsgi.adapter
 from lambda_wsgi import Adapter, UnsupportedEventError
 from lambda_wsgi.app_loader import app_for_blueprint
+from lambda_wsgi.aws import MAX_INVOKE_PAYLOAD
 from tests.conftest import http_event, lambda_context, load_event
 from tests.layer import sample_routes
 from tests.layer.conftest import Invoke, body_bytes, json_body
@@ -252,6 +254,48 @@ def test_the_payload_limit_counts_the_bytes_lambda_sends() -> None:
     result = dict(Adapter(quotes)(http_event(raw_path="/"), lambda_context()))
     assert result["statusCode"] == 500
     assert json_body(result)["message"] == "response too large for Lambda"
+
+
+@pytest.mark.parametrize("fixture", ["http_api_v2", "function_url", "http_api_v1", "rest_api_v1", "alb_multi"])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param([("X-Big", "a" * MAX_INVOKE_PAYLOAD)], id="one-header"),
+        pytest.param([("Set-Cookie", f"c{n}={'v' * 4000}") for n in range(1600)], id="cookies"),
+        pytest.param([("X-Quotes", '"' * (MAX_INVOKE_PAYLOAD // 2 + 1))], id="escaped-in-json"),
+    ],
+)
+def test_headers_and_cookies_count_toward_the_payload_limit(
+    fixture: str, headers: list[tuple[str, str]], caplog: pytest.LogCaptureFixture
+) -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain"), *headers])
+        return [b"a small body"]
+
+    result = answered(Adapter(app), load_event(fixture), "req-headers")
+    assert result["statusCode"] == 500
+    assert json_body(result) == {"message": "response too large for Lambda", "requestId": "req-headers"}
+    (record,) = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert "over Lambda's 6 MB payload limit" in record.getMessage()
+
+
+def test_large_headers_under_the_limit_pass() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("X-Big", "a" * (3 * 1024 * 1024))])
+        return [b"x" * (2 * 1024 * 1024)]
+
+    result = answered(Adapter(app), http_event(raw_path="/"), "req-fits")
+    assert result["statusCode"] == 200
+    assert len(json.dumps(result).encode()) < MAX_INVOKE_PAYLOAD
+
+
+def test_small_results_are_not_serialized_to_be_measured(invoke: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    def measured(*args: Any) -> int:
+        raise AssertionError("a small result was serialized to measure it")
+
+    monkeypatch.setattr(lambda_wsgi.adapter, "_json_size", measured)
+    for event in (http_event(raw_path="/cookies"), load_event("rest_api_v1"), load_event("alb_single")):
+        assert invoke(event)["statusCode"] in {200, 404}
 
 
 def test_a_rest_event_without_request_context_is_a_bad_request(adapter: Adapter) -> None:
