@@ -11,7 +11,6 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from .access_log import log_access
-from .aws import MAX_INVOKE_PAYLOAD
 from .errors import BadEventError, UnsafeResponseError
 from .response import HttpResponse, WSGIApp, call_app, json_error
 from .sources import FallbackSource, find_source, sources
@@ -121,16 +120,18 @@ def _result(
             "the response to %s %s (request id %s) could not be encoded", *_request_line(environ), request_id
         )
         return source.result(_internal_error(request_id), event)
-    if _may_not_fit(result, response) and (size := _json_size(result)) > MAX_INVOKE_PAYLOAD:
-        # Lambda would refuse the payload and API Gateway answer a bare 502: say why instead.
+    limit, limit_name = source.result_limit
+    if _may_not_fit(result, response, limit) and (size := _json_size(result)) > limit:
+        # Lambda (or ALB) would refuse the result and the client get a bare 502: say why instead.
         logger.error(
             "the response to %s %s (request id %s) is %d bytes as JSON (a %d-character body and %d characters of"
-            " headers), over Lambda's 6 MB payload limit",
+            " headers), over %s",
             *_request_line(environ),
             request_id,
             size,
             len(result["body"]),
             response.header_chars,
+            limit_name,
         )
         return source.result(
             json_error(500, "Internal Server Error", "response too large for Lambda", requestId=request_id), event
@@ -142,11 +143,11 @@ def _internal_error(request_id: str) -> HttpResponse:
     return json_error(500, "Internal Server Error", "Internal Server Error", requestId=request_id)
 
 
-def _may_not_fit(result: Result, response: HttpResponse) -> bool:
+def _may_not_fit(result: Result, response: HttpResponse, limit: int) -> bool:
     """A bound from lengths alone, so that only a result near the limit is serialized to be measured."""
     chars = len(result["body"]) + response.header_chars + len(response.reason)
     bound = _BYTES_PER_CHAR * chars + _BYTES_PER_HEADER * len(response.headers) + _FRAME_BYTES
-    return bound > MAX_INVOKE_PAYLOAD
+    return bound > limit
 
 
 def _json_size(result: Result) -> int:

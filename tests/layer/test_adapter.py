@@ -256,7 +256,7 @@ def test_the_payload_limit_counts_the_bytes_lambda_sends() -> None:
     assert json_body(result)["message"] == "response too large for Lambda"
 
 
-@pytest.mark.parametrize("fixture", ["http_api_v2", "function_url", "http_api_v1", "rest_api_v1", "alb_multi"])
+@pytest.mark.parametrize("fixture", ["http_api_v2", "function_url", "http_api_v1", "rest_api_v1"])  # ALB: test_alb
 @pytest.mark.parametrize(
     "headers",
     [

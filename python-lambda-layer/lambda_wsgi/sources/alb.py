@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..aws import ALB_RESPONSE_LIMIT
 from ..request import Environ, build_environ, native_path
 from ..response import folded_headers, multi_value_headers, response_body
 from .path_prefix import split_prefix
@@ -30,6 +31,7 @@ _FIX = "enable multi-value headers on the target group (lambda.multi_value_heade
 class Alb:
     name = "alb"
     shape: ClassVar[Shape] = EVENT_1_0_FIELDS
+    result_limit: ClassVar[tuple[int, str]] = ALB_RESPONSE_LIMIT
 
     def __init__(self, base_path: str = "") -> None:
         self.base_path = base_path

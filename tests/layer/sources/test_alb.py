@@ -99,3 +99,28 @@ def test_nothing_to_say_when_every_cookie_has_its_own_header(
     result = dict(cookie_app(count)(load_event(fixture), lambda_context()))
     assert result["statusCode"] == 200
     assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
+
+
+@pytest.mark.parametrize("fixture", ["alb_single", "alb_multi"])
+@pytest.mark.parametrize(
+    ("headers", "body"),
+    [
+        pytest.param([], b"x" * (1024 * 1024), id="body"),
+        pytest.param([("X-Big", "a" * (1024 * 1024))], b"small", id="header"),
+        pytest.param([("Set-Cookie", f"c{n}={'v' * 4000}") for n in range(300)], b"small", id="cookies"),
+    ],
+)
+def test_a_response_over_albs_1_mb_limit_is_a_clear_500(
+    *, fixture: str, headers: list[tuple[str, str]], body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """ALB takes at most 1 MB of JSON from a Lambda target, far less than Lambda's 6 MB, and else answers a 502."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain"), *headers])
+        return [body]
+
+    result = dict(Adapter(app)(load_event(fixture), lambda_context("req-alb-big")))
+    assert result["statusCode"] == 500
+    assert json_body(result) == {"message": "response too large for Lambda", "requestId": "req-alb-big"}
+    (record,) = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert "ALB's 1 MB limit" in record.getMessage()
