@@ -25,9 +25,11 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 # RFC 9110: a status code is three digits, a header name a token; CR, LF or NUL would end or split a line on the wire.
 _STATUS_LINE = re.compile(r"[1-5][0-9][0-9](?: [^\r\n\0]*)?").fullmatch
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+").fullmatch
-# Names already found to be tokens: an app sends the same few, and a set lookup costs a fraction of a match.
-_TOKENS: set[str] = set()
-_TOKENS_KEPT = 256
+# Status lines and header names already found sound: an app sends the same few, and a set lookup costs a fraction
+# of a match. Kept to a bound, as an app may make names up.
+_SOUND_STATUSES: set[str] = set()
+_SOUND_NAMES: set[str] = set()
+_SOUND_KEPT = 256
 
 # No body allowed: 1xx, 204 No Content, 304 Not Modified (RFC 9110), and any answer to HEAD.
 _BODILESS = frozenset({204, 304, *range(100, 200)})
@@ -96,35 +98,57 @@ def call_app(app: WSGIApp, environ: dict[str, Any]) -> HttpResponse:
 
 def checked_status(status: object) -> None:
     """`UnsafeResponseError` unless `status` is a status line any server may send ("200 OK", "204")."""
+    if status.__class__ is str and status in _SOUND_STATUSES:
+        return
     if not isinstance(status, str):
         raise UnsafeResponseError(f"the status is of type {type(status).__name__}, not str")
     if not _STATUS_LINE(status):
         raise UnsafeResponseError(
             f"the status line {status!r:.80} is not a code from 100 to 599 and a reason without CR, LF or NUL"
         )
+    _remember(_SOUND_STATUSES, status)
 
 
 def checked_headers(headers: Iterable[tuple[str, str]]) -> int:
     """The characters of the names and values; `UnsafeResponseError` names the first header no server may send."""
+    if headers.__class__ is not list and not isinstance(headers, list | tuple):  # a generator would be spent here
+        raise UnsafeResponseError(f"the headers are a {type(headers).__name__}, not a list of (name, value) pairs")
     chars = 0
-    for header in headers:
-        try:
-            name, value = header
-        except (TypeError, ValueError):
-            raise UnsafeResponseError(f"a header is not a (name, value) pair: {header!r:.80}") from None
-        if not isinstance(name, str):
-            raise UnsafeResponseError(f"a header name is of type {type(name).__name__}, not str: {name!r:.80}")
-        if name not in _TOKENS:
-            if not _TOKEN(name):
-                raise UnsafeResponseError(f"the header name {name!r:.80} is not an RFC 9110 token")
-            if len(_TOKENS) < _TOKENS_KEPT:
-                _TOKENS.add(name)
-        if not isinstance(value, str):
-            raise UnsafeResponseError(f"the value of the header {name} is of type {type(value).__name__}, not str")
-        if "\r" in value or "\n" in value or "\0" in value:
-            raise UnsafeResponseError(f"the value of the header {name} holds a CR, LF or NUL")
-        chars += len(name) + len(value)
+    try:
+        for name, value in headers:
+            # The usual header costs a set lookup and three substring tests; anything else takes the long way.
+            if name not in _SOUND_NAMES or value.__class__ is not str or _holds_line_breaks(value):
+                _check_header(name, value)
+            chars += len(name) + len(value)
+    except (TypeError, ValueError):  # not a (name, value) pair, or a name that can't even be hashed
+        for header in headers:
+            if not isinstance(header, tuple | list) or len(header) != 2:
+                raise UnsafeResponseError(f"a header is not a (name, value) pair: {header!r:.80}") from None
+            _check_header(*header)
+        raise
     return chars
+
+
+def _check_header(name: object, value: object) -> None:
+    if not isinstance(name, str):
+        raise UnsafeResponseError(f"a header name is of type {type(name).__name__}, not str: {name!r:.80}")
+    if not _TOKEN(name):
+        raise UnsafeResponseError(f"the header name {name!r:.80} is not an RFC 9110 token")
+    if not isinstance(value, str):
+        raise UnsafeResponseError(f"the value of the header {name} is of type {type(value).__name__}, not str")
+    if _holds_line_breaks(value):
+        raise UnsafeResponseError(f"the value of the header {name} holds a CR, LF or NUL")
+    _remember(_SOUND_NAMES, name)
+
+
+def _holds_line_breaks(value: str) -> bool:
+    """CR and LF end a header line, NUL ends it for some parsers: each lets a value smuggle in a header of its own."""
+    return "\r" in value or "\n" in value or "\0" in value
+
+
+def _remember(sound: set[str], item: str) -> None:
+    if len(sound) < _SOUND_KEPT:
+        sound.add(item)
 
 
 def error_body(message: str, **extra: Any) -> bytes:

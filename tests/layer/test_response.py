@@ -235,6 +235,10 @@ UNSAFE = [
     pytest.param("200 OK", [("X-Value", None)], "X-Value", id="value-none"),
     pytest.param("200 OK", [("X-Lonely",)], "pair", id="not-a-pair"),
     pytest.param("200 OK", ("X-Value", "a"), "pair", id="headers-not-a-list-of-pairs"),
+    pytest.param("200 OK", None, "NoneType", id="headers-none"),
+    pytest.param("200 OK", (header for header in [("X-Value", "a")]), "generator", id="headers-a-generator"),
+    pytest.param("200 OK", [("200 OK", "a")], "200 OK", id="name-spelled-like-a-status"),
+    pytest.param("200 OK", [(["X-Value"], "a")], "list", id="name-unhashable"),
 ]
 
 
