@@ -1,6 +1,6 @@
 """The Lambda handler: event → source (sources/<kind>.py) → environ (request.py) → app → result (response.py).
 
-It never raises for an HTTP event: bad events get a 400, crashes a 500 that names the request id.
+It never raises for an HTTP event: bad events get a 400, whatever the app raises a 500 that names the request id.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from .access_log import log_access
-from .aws import MAX_INVOKE_PAYLOAD
-from .errors import BadEventError
+from .errors import BadEventError, UnsafeResponseError
 from .response import HttpResponse, WSGIApp, call_app, json_error
 from .sources import FallbackSource, find_source, sources
 from .sources.path_prefix import clean_prefix
@@ -23,7 +22,11 @@ if TYPE_CHECKING:
     from .sources.base import EventSource, Result
 
 logger = logging.getLogger("lambda_wsgi")
-_SURELY_FITS = MAX_INVOKE_PAYLOAD // 6  # a body of fewer characters fits, at most 6 bytes each (\u escapes)
+# A result's JSON takes at most 6 bytes a character of its strings (\u escapes), a few bytes of punctuation a header
+# (quotes, colon, brackets, the comma that folds a repeat) and a frame of field names and fixed values.
+_BYTES_PER_CHAR = 6
+_BYTES_PER_HEADER = 16
+_FRAME_BYTES = 1024
 
 
 class Adapter:
@@ -70,7 +73,19 @@ class Adapter:
         else:
             try:
                 response = call_app(self.app, environ)
-            except Exception:
+            except UnsafeResponseError as error:
+                # The app's own fault, and the message says which header: a traceback would only show the server's side.
+                logger.error(
+                    "the app's response to %s %s (request id %s) was not sent: %s",
+                    *_request_line(environ),
+                    request_id,
+                    error,
+                )
+                response = _internal_error(request_id)
+            except BaseException:
+                # SystemExit, KeyboardInterrupt, GeneratorExit too: raised by the app they are its failure, not a signal
+                # (Lambda sends none), and a raise out of the handler is a bare 502 and, for SystemExit, a lost
+                # environment. A real out-of-memory is the kernel's kill, which no handler can answer.
                 logger.exception(
                     "unhandled exception while serving %s %s (request id %s%s)",
                     *_request_line(environ),
@@ -100,18 +115,23 @@ def _result(
     try:
         result = source.result(response, event)
     except Exception:
-        # Headers no WSGI server would accept (a name that is not a string...): the app's fault, told as such.
+        # start_response checked the status and headers, so this is the layer's fault: still an answer, never a raise.
         logger.exception(
-            "the app's response to %s %s (request id %s) cannot be encoded", *_request_line(environ), request_id
+            "the response to %s %s (request id %s) could not be encoded", *_request_line(environ), request_id
         )
         return source.result(_internal_error(request_id), event)
-    if len(result["body"]) >= _SURELY_FITS and _too_large(result):
-        # Lambda would refuse the payload and API Gateway answer a bare 502: say why instead.
+    limit, limit_name = source.result_limit
+    if _may_not_fit(result, response, limit) and (size := _json_size(result)) > limit:
+        # Lambda (or ALB) would refuse the result and the client get a bare 502: say why instead.
         logger.error(
-            "the response to %s %s (request id %s) has a %d-character body, over Lambda's 6 MB payload limit",
+            "the response to %s %s (request id %s) is %d bytes as JSON (a %d-character body and %d characters of"
+            " headers), over %s",
             *_request_line(environ),
             request_id,
+            size,
             len(result["body"]),
+            response.header_chars,
+            limit_name,
         )
         return source.result(
             json_error(500, "Internal Server Error", "response too large for Lambda", requestId=request_id), event
@@ -123,9 +143,16 @@ def _internal_error(request_id: str) -> HttpResponse:
     return json_error(500, "Internal Server Error", "Internal Server Error", requestId=request_id)
 
 
-def _too_large(result: Result) -> bool:
-    """Whether the runtime's JSON of `result` would exceed Lambda's payload limit."""
-    return len(json.dumps(result, ensure_ascii=False).encode()) > MAX_INVOKE_PAYLOAD
+def _may_not_fit(result: Result, response: HttpResponse, limit: int) -> bool:
+    """A bound from lengths alone, so that only a result near the limit is serialized to be measured."""
+    chars = len(result["body"]) + response.header_chars + len(response.reason)
+    bound = _BYTES_PER_CHAR * chars + _BYTES_PER_HEADER * len(response.headers) + _FRAME_BYTES
+    return bound > limit
+
+
+def _json_size(result: Result) -> int:
+    """The bytes of the runtime's JSON of `result` (UTF-8, non-ASCII unescaped), which Lambda's limit counts."""
+    return len(json.dumps(result, ensure_ascii=False).encode())
 
 
 def _request_line(environ: Environ | None) -> tuple[str, str]:

@@ -7,6 +7,11 @@ from __future__ import annotations
 
 # A synchronous invocation's payload, each way, as the runtime encodes it (UTF-8 JSON).
 MAX_INVOKE_PAYLOAD = 6 * 1024 * 1024
+# The largest response JSON an Application Load Balancer takes from a Lambda target; over it, ALB answers 502.
+MAX_ALB_RESPONSE = 1024 * 1024
+# Each limit a result must keep, in bytes, with its name for the log line that tells of a result over it.
+LAMBDA_PAYLOAD_LIMIT = (MAX_INVOKE_PAYLOAD, "Lambda's 6 MB payload limit")
+ALB_RESPONSE_LIMIT = (MAX_ALB_RESPONSE, "ALB's 1 MB limit on a Lambda target's response")
 # The largest request body an HTTP API accepts.
 MAX_HTTP_API_BODY = 10 * 1024 * 1024
 

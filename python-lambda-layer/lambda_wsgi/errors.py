@@ -1,4 +1,4 @@
-"""The layer's own exceptions: a bad HTTP event, an event that is not HTTP, an app that won't load."""
+"""The layer's own exceptions: a bad HTTP event, a non-HTTP event, an unsafe response, an app that won't load."""
 
 from __future__ import annotations
 
@@ -13,6 +13,10 @@ class BadEventError(Exception):
 
 class UnsupportedEventError(ValueError):
     """An event that is not an HTTP request (SQS, S3, a schedule, a direct invoke payload)."""
+
+
+class UnsafeResponseError(Exception):
+    """A status or header no server may send (not three digits, not a token, a CR, LF or NUL); answered with a 500."""
 
 
 class AppLoadError(ImportError):

@@ -8,6 +8,7 @@ listed, never dropped. Event sources build their results from `HttpResponse` wit
 from __future__ import annotations
 
 import json
+import string
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from types import TracebackType
@@ -15,10 +16,20 @@ from typing import Any
 
 from .aws import utf8_media_type
 from .base64_codec import codec
+from .errors import UnsafeResponseError
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType]
 StartResponse = Callable[[str, list[tuple[str, str]], ExcInfo | None], Callable[[bytes], object]]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+# RFC 9110: a status code is three digits, a header name a token; CR, LF or NUL would end or split a line on the wire.
+# Sets and str methods, not regular expressions: compiling two would add a third of a millisecond to every cold start.
+_TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~" + string.digits + string.ascii_letters)
+# Status lines and header names already found sound: an app sends the same few, and a set lookup costs a fraction
+# of a match. Kept to a bound, as an app may make names up.
+_SOUND_STATUSES: set[str] = set()
+_SOUND_NAMES: set[str] = set()
+_SOUND_KEPT = 256
 
 # No body allowed: 1xx, 204 No Content, 304 Not Modified (RFC 9110), and any answer to HEAD.
 _BODILESS = frozenset({204, 304, *range(100, 200)})
@@ -28,28 +39,41 @@ _BODILESS = frozenset({204, 304, *range(100, 200)})
 class HttpResponse:
     """What the app answered: status, headers in order (repeats kept), and the whole body."""
 
-    __slots__ = ("body", "headers", "reason", "status")
+    __slots__ = ("body", "header_chars", "headers", "reason", "status")
 
-    def __init__(self, status: int, reason: str, headers: list[tuple[str, str]], body: bytes) -> None:
+    def __init__(
+        self, status: int, reason: str, headers: list[tuple[str, str]], body: bytes, header_chars: int | None = None
+    ) -> None:
         self.status = status
         self.reason = reason
         self.headers = headers
         self.body = body
+        # The characters of the names and values, for the adapter's cheap bound on the result's size.
+        self.header_chars = checked_headers(headers) if header_chars is None else header_chars
 
 
 def call_app(app: WSGIApp, environ: dict[str, Any]) -> HttpResponse:
+    """Run the app; `UnsafeResponseError` when what it started can't be sent, whatever else it did."""
     status_line = ""
     headers: list[tuple[str, str]] = []
+    header_chars = 0
+    refused: UnsafeResponseError | None = None
     chunks: list[bytes] = []
 
     def start_response(
         status: str, response_headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
     ) -> Callable[[bytes], object]:
-        nonlocal status_line, headers
+        nonlocal status_line, headers, header_chars, refused
         if status_line and exc_info is None:
             raise AssertionError("start_response called a second time without exc_info")
+        try:
+            checked_status(status)
+            header_chars = checked_headers(response_headers)
+        except UnsafeResponseError as error:
+            refused = error  # the app may swallow it, but only a later sound call may replace it
+            raise
         # Nothing is sent before the app returns, so an error page may always replace the headers.
-        status_line, headers = status, response_headers
+        status_line, headers, refused = status, response_headers, None
         return chunks.append
 
     iterable = app(environ, start_response)
@@ -61,14 +85,72 @@ def call_app(app: WSGIApp, environ: dict[str, Any]) -> HttpResponse:
         close = getattr(iterable, "close", None)
         if close is not None:
             close()
+    if refused is not None:
+        raise refused
     if not status_line:
         raise RuntimeError("the WSGI app returned without calling start_response")
 
-    code, _, reason = status_line.partition(" ")
-    status = int(code)
+    status = int(status_line[:3])
     if status in _BODILESS or environ["REQUEST_METHOD"] == "HEAD":
         chunks.clear()
-    return HttpResponse(status, reason, headers, b"".join(chunks))
+    return HttpResponse(status, status_line[4:], headers, b"".join(chunks), header_chars)
+
+
+def checked_status(status: object) -> None:
+    """`UnsafeResponseError` unless `status` is a status line any server may send ("200 OK", "204")."""
+    if status.__class__ is str and status in _SOUND_STATUSES:
+        return
+    if not isinstance(status, str):
+        raise UnsafeResponseError(f"the status is of type {type(status).__name__}, not str")
+    code, reason = status[:3], status[3:]
+    sound_code = len(code) == 3 and code.isascii() and code.isdigit() and "100" <= code <= "599"
+    if not (sound_code and reason[:1] in {"", " "} and not _holds_line_breaks(reason)):
+        raise UnsafeResponseError(
+            f"the status line {status!r:.80} is not a code from 100 to 599 and a reason without CR, LF or NUL"
+        )
+    _remember(_SOUND_STATUSES, status)
+
+
+def checked_headers(headers: Iterable[tuple[str, str]]) -> int:
+    """The characters of the names and values; `UnsafeResponseError` names the first header no server may send."""
+    if headers.__class__ is not list and not isinstance(headers, list | tuple):  # a generator would be spent here
+        raise UnsafeResponseError(f"the headers are a {type(headers).__name__}, not a list of (name, value) pairs")
+    chars = 0
+    try:
+        for name, value in headers:
+            # The usual header costs a set lookup and three substring tests; anything else takes the long way.
+            if name not in _SOUND_NAMES or value.__class__ is not str or _holds_line_breaks(value):
+                _check_header(name, value)
+            chars += len(name) + len(value)
+    except (TypeError, ValueError):  # not a (name, value) pair, or a name that can't even be hashed
+        for header in headers:
+            if not isinstance(header, tuple | list) or len(header) != 2:
+                raise UnsafeResponseError(f"a header is not a (name, value) pair: {header!r:.80}") from None
+            _check_header(*header)
+        raise
+    return chars
+
+
+def _check_header(name: object, value: object) -> None:
+    if not isinstance(name, str):
+        raise UnsafeResponseError(f"a header name is of type {type(name).__name__}, not str: {name!r:.80}")
+    if not name or not _TOKEN_CHARS.issuperset(name):
+        raise UnsafeResponseError(f"the header name {name!r:.80} is not an RFC 9110 token")
+    if not isinstance(value, str):
+        raise UnsafeResponseError(f"the value of the header {name} is of type {type(value).__name__}, not str")
+    if _holds_line_breaks(value):
+        raise UnsafeResponseError(f"the value of the header {name} holds a CR, LF or NUL")
+    _remember(_SOUND_NAMES, name)
+
+
+def _holds_line_breaks(value: str) -> bool:
+    """CR and LF end a header line, NUL ends it for some parsers: each lets a value smuggle in a header of its own."""
+    return "\r" in value or "\n" in value or "\0" in value
+
+
+def _remember(sound: set[str], item: str) -> None:
+    if len(sound) < _SOUND_KEPT:
+        sound.add(item)
 
 
 def error_body(message: str, **extra: Any) -> bytes:

@@ -16,8 +16,10 @@ from flask import Blueprint, Response, request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import lambda_wsgi.adapter
 from lambda_wsgi import Adapter, UnsupportedEventError
 from lambda_wsgi.app_loader import app_for_blueprint
+from lambda_wsgi.aws import MAX_INVOKE_PAYLOAD
 from tests.conftest import http_event, lambda_context, load_event
 from tests.layer import sample_routes
 from tests.layer.conftest import Invoke, body_bytes, json_body
@@ -216,7 +218,7 @@ def test_a_response_over_lambdas_payload_limit_is_a_clear_500(caplog: pytest.Log
 
 
 @pytest.mark.parametrize("fixture", ["http_api_v2", "rest_api_v1", "alb_multi"])
-def test_headers_no_wsgi_server_would_accept_become_a_json_500(fixture: str, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_refused_response_is_logged_as_the_500_the_client_got(fixture: str, caplog: pytest.LogCaptureFixture) -> None:
     def odd(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         start_response("200 OK", [(42, "not a header name")])
         return [b"fine"]
@@ -226,7 +228,8 @@ def test_headers_no_wsgi_server_would_accept_become_a_json_500(fixture: str, cap
     assert result["statusCode"] == 500
     assert json_body(result) == {"message": "Internal Server Error", "requestId": "req-odd"}
     assert any(
-        record.levelno == logging.ERROR and "cannot be encoded" in record.getMessage() for record in caplog.records
+        record.levelno == logging.ERROR and "was not sent: a header name is of type int" in record.getMessage()
+        for record in caplog.records
     )
     assert [line["status"] for line in access_lines(caplog)] == [500]  # the line tells what the client got
 
@@ -251,6 +254,48 @@ def test_the_payload_limit_counts_the_bytes_lambda_sends() -> None:
     result = dict(Adapter(quotes)(http_event(raw_path="/"), lambda_context()))
     assert result["statusCode"] == 500
     assert json_body(result)["message"] == "response too large for Lambda"
+
+
+@pytest.mark.parametrize("fixture", ["http_api_v2", "function_url", "http_api_v1", "rest_api_v1"])  # ALB: test_alb
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param([("X-Big", "a" * MAX_INVOKE_PAYLOAD)], id="one-header"),
+        pytest.param([("Set-Cookie", f"c{n}={'v' * 4000}") for n in range(1600)], id="cookies"),
+        pytest.param([("X-Quotes", '"' * (MAX_INVOKE_PAYLOAD // 2 + 1))], id="escaped-in-json"),
+    ],
+)
+def test_headers_and_cookies_count_toward_the_payload_limit(
+    fixture: str, headers: list[tuple[str, str]], caplog: pytest.LogCaptureFixture
+) -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain"), *headers])
+        return [b"a small body"]
+
+    result = answered(Adapter(app), load_event(fixture), "req-headers")
+    assert result["statusCode"] == 500
+    assert json_body(result) == {"message": "response too large for Lambda", "requestId": "req-headers"}
+    (record,) = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert "over Lambda's 6 MB payload limit" in record.getMessage()
+
+
+def test_large_headers_under_the_limit_pass() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("X-Big", "a" * (3 * 1024 * 1024))])
+        return [b"x" * (2 * 1024 * 1024)]
+
+    result = answered(Adapter(app), http_event(raw_path="/"), "req-fits")
+    assert result["statusCode"] == 200
+    assert len(json.dumps(result).encode()) < MAX_INVOKE_PAYLOAD
+
+
+def test_small_results_are_not_serialized_to_be_measured(invoke: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    def measured(*args: Any) -> int:
+        raise AssertionError("a small result was serialized to measure it")
+
+    monkeypatch.setattr(lambda_wsgi.adapter, "_json_size", measured)
+    for event in (http_event(raw_path="/cookies"), load_event("rest_api_v1"), load_event("alb_single")):
+        assert invoke(event)["statusCode"] in {200, 404}
 
 
 def test_a_rest_event_without_request_context_is_a_bad_request(adapter: Adapter) -> None:
@@ -346,3 +391,65 @@ def test_request_and_response_round_trip(
     pairs_back = (cookie.split(";")[0].partition("=") for cookie in result["cookies"])  # type: ignore[typeddict-item]
     returned = {name: value for name, _, value in pairs_back}
     assert {name: value.strip('"') for name, value in returned.items()} == cookies
+
+
+# Whatever the app raises, even what Python keeps for ending a program, ends as a 500: a Lambda handler that raises
+# leaves API Gateway with a bare 502, and SystemExit would end the execution environment as well.
+ESCAPING = [SystemExit(3), KeyboardInterrupt(), GeneratorExit(), MemoryError("a huge allocation")]
+
+
+def raising_app(raised: BaseException, where: str) -> Any:
+    """A WSGI app that raises `raised` in its call, while its body is iterated, or in its close()."""
+
+    class Body:
+        def __iter__(self) -> Any:
+            yield b"partial"
+            if where == "iteration":
+                raise raised
+
+        def close(self) -> None:
+            if where == "close":
+                raise raised
+
+    def app(environ: dict[str, Any], start_response: Any) -> Body:
+        if where == "call":
+            raise raised
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return Body()
+
+    return app
+
+
+def answered(adapter: Adapter, event: dict[str, Any], request_id: str) -> dict[str, Any]:
+    """The handler's result; a test failure, not an interrupted test run, if anything escapes it."""
+    try:
+        return dict(adapter(event, lambda_context(request_id)))
+    except BaseException as escaped:  # caught here: a KeyboardInterrupt would stop pytest itself
+        pytest.fail(f"{escaped!r} escaped the handler")
+
+
+@pytest.mark.parametrize("where", ["call", "iteration", "close"])
+@pytest.mark.parametrize("raised", ESCAPING, ids=lambda error: type(error).__name__)
+def test_whatever_the_app_raises_ends_as_a_json_500_with_the_request_id(
+    raised: BaseException, where: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    result = answered(Adapter(raising_app(raised, where)), http_event(raw_path="/"), "req-exit")
+    assert result["statusCode"] == 500
+    assert json_body(result) == {"message": "Internal Server Error", "requestId": "req-exit"}
+    (record,) = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert "req-exit" in record.getMessage()
+    assert record.exc_info is not None
+    assert record.exc_info[1] is raised
+
+
+@pytest.mark.parametrize("fixture", ["function_url", "rest_api_v1", "alb_single"])
+def test_sys_exit_in_a_flask_view_is_a_500_for_every_kind(fixture: str) -> None:
+    exits = Blueprint("exits", __name__)
+
+    @exits.route("/<path:anything>", methods=["GET", "POST"])
+    @exits.route("/", methods=["GET", "POST"])
+    def leave(anything: str = "") -> str:
+        raise SystemExit("the view called sys.exit")
+
+    result = answered(Adapter(app_for_blueprint(exits, __name__)), load_event(fixture), "req-view-exit")
+    assert (result["statusCode"], json_body(result)["requestId"]) == (500, "req-view-exit")

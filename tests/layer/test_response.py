@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import json
+import logging
 import sys
 from typing import Any
 from urllib.parse import urlencode
@@ -10,7 +13,7 @@ from urllib.parse import urlencode
 import pytest
 
 from lambda_wsgi import Adapter
-from tests.conftest import http_event, lambda_context
+from tests.conftest import http_event, lambda_context, load_event
 from tests.layer import sample_routes
 from tests.layer.conftest import Invoke, body_bytes, json_body
 
@@ -200,3 +203,125 @@ def test_error_page_may_replace_headers_with_exc_info() -> None:
     result = dict(Adapter(app)(http_event(raw_path="/"), lambda_context()))
     assert (result["statusCode"], result["headers"]) == (503, {"Retry-After": "5"})
     assert body_bytes(result) == b"try later"  # no Content-Type: sent as bytes, base64
+
+
+# What the app may not pass on: the status and headers are checked at start_response, as PEP 3333 asks servers to.
+EVERY_KIND = ["http_api_v2", "function_url", "http_api_v1", "rest_api_v1", "alb_single", "alb_multi"]
+UNSAFE = [
+    pytest.param("99 Too Low", [], "status", id="status-under-100"),
+    pytest.param("600 Too High", [], "status", id="status-over-599"),
+    pytest.param("2000 OK", [], "status", id="status-of-four-digits"),
+    pytest.param("20 OK", [], "status", id="status-of-two-digits"),
+    pytest.param("20", [], "status", id="bare-status-of-two-digits"),
+    pytest.param("1\u00b20 OK", [], "status", id="status-with-a-superscript-digit"),
+    pytest.param("1\u06600 OK", [], "status", id="status-with-an-arabic-indic-digit"),
+    pytest.param("200OK", [], "status", id="reason-without-a-space"),
+    pytest.param("abc OK", [], "status", id="status-not-a-number"),
+    pytest.param(" 200 OK", [], "status", id="status-after-a-space"),
+    pytest.param(200, [], "status", id="status-not-a-string"),
+    pytest.param("200 OK\r\nX-Injected: 1", [], "status", id="reason-with-crlf"),
+    pytest.param("200 OK\nX-Injected: 1", [], "status", id="reason-with-lf"),
+    pytest.param("200 OK\0", [], "status", id="reason-with-nul"),
+    pytest.param("200 OK", [("X-Bad\r\nX-Injected", "1")], "X-Bad", id="name-with-crlf"),
+    pytest.param("200 OK", [("X Bad", "1")], "X Bad", id="name-with-a-space"),
+    pytest.param("200 OK", [("X-Bad:", "1")], "X-Bad:", id="name-with-a-colon"),
+    pytest.param("200 OK", [("", "1")], "''", id="empty-name"),
+    pytest.param("200 OK", [("X-Café", "1")], "X-Café", id="name-not-ascii"),
+    pytest.param("200 OK", [("X-Value", "a\r\nX-Injected: 1")], "X-Value", id="value-with-crlf"),
+    pytest.param("200 OK", [("X-Value", "a\rX-Injected: 1")], "X-Value", id="value-with-cr"),
+    pytest.param("200 OK", [("X-Value", "a\nX-Injected: 1")], "X-Value", id="value-with-lf"),
+    pytest.param("200 OK", [("X-Value", "a\0b")], "X-Value", id="value-with-nul"),
+    pytest.param("200 OK", [("Set-Cookie", "a=1\r\nX-Injected: 1")], "Set-Cookie", id="cookie-with-crlf"),
+    pytest.param("200 OK", [(42, "x")], "int", id="name-not-a-string"),
+    pytest.param("200 OK", [(b"X-Bytes", "x")], "bytes", id="name-in-bytes"),
+    pytest.param("200 OK", [("X-Value", 42)], "X-Value", id="value-not-a-string"),
+    pytest.param("200 OK", [("X-Value", b"x")], "X-Value", id="value-in-bytes"),
+    pytest.param("200 OK", [("X-Value", None)], "X-Value", id="value-none"),
+    pytest.param("200 OK", [("X-Lonely",)], "pair", id="not-a-pair"),
+    pytest.param("200 OK", ("X-Value", "a"), "pair", id="headers-not-a-list-of-pairs"),
+    pytest.param("200 OK", None, "NoneType", id="headers-none"),
+    pytest.param("200 OK", (header for header in [("X-Value", "a")]), "generator", id="headers-a-generator"),
+    pytest.param("200 OK", [("200 OK", "a")], "200 OK", id="name-spelled-like-a-status"),
+    pytest.param("200 OK", [(["X-Value"], "a")], "list", id="name-unhashable"),
+]
+
+
+@pytest.mark.parametrize("fixture", EVERY_KIND)
+@pytest.mark.parametrize(("status", "headers", "named"), UNSAFE)
+def test_an_unsafe_status_or_header_is_a_json_500_and_one_log_line_naming_it(
+    *, fixture: str, status: Any, headers: Any, named: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response(status, headers)
+        return [b"never sent"]
+
+    result = dict(Adapter(app)(load_event(fixture), lambda_context("req-unsafe")))
+    assert result["statusCode"] == 500
+    assert json_body(result) == {"message": "Internal Server Error", "requestId": "req-unsafe"}
+    sent = json.dumps(result)
+    assert "Injected" not in sent
+    assert "never sent" not in sent
+    if "statusDescription" in result:
+        assert result["statusDescription"] == "500 Internal Server Error"
+    (record,) = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert record.levelno == logging.ERROR
+    assert "req-unsafe" in record.getMessage()
+    assert named in record.getMessage()
+
+
+def test_an_unsafe_header_the_app_swallows_is_still_refused(caplog: pytest.LogCaptureFixture) -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        with contextlib.suppress(Exception):  # an app that carries on
+            start_response("200 OK", [("X-Value", "a\r\nX-Injected: 1")])
+        return [b"never sent"]
+
+    result = dict(Adapter(app)(http_event(raw_path="/"), lambda_context("req-swallowed")))
+    assert (result["statusCode"], json_body(result)["requestId"]) == (500, "req-swallowed")
+    (record,) = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert "X-Value" in record.getMessage()
+
+
+def test_an_app_may_replace_a_refused_start_with_its_own_error_page() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        try:
+            start_response("200 OK", [("X-Value", "a\nb")])
+        except Exception:
+            start_response("502 Bad Gateway", [("Content-Type", "text/plain")], sys.exc_info())
+            return [b"upstream sent a bad header"]
+        return [b"never sent"]
+
+    result = dict(Adapter(app)(http_event(raw_path="/"), lambda_context()))
+    assert (result["statusCode"], result["body"]) == (502, "upstream sent a bad header")
+
+
+@pytest.mark.parametrize("fixture", EVERY_KIND)
+def test_unusual_but_valid_statuses_and_headers_pass(fixture: str) -> None:
+    token = "!#$%&'*+-.^_`|~09azAZ"
+    headers = [
+        ("Content-Type", "text/plain"),
+        (token, "any\tvisible text, and latin-1: caf\xe9"),
+        ("X-Empty", ""),
+        ("Set-Cookie", "a=1; Path=/"),
+    ]
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("599 Whatever\tthe app says", headers)
+        return [b"ok"]
+
+    result: dict[str, Any] = dict(Adapter(app)(load_event(fixture), lambda_context()))
+    assert (result["statusCode"], body_bytes(result)) == (599, b"ok")
+    if "statusDescription" in result:
+        assert result["statusDescription"] == "599 Whatever\tthe app says"
+    multi: dict[str, list[str]] = result.get("multiValueHeaders") or {}
+    sent = result.get("headers") or {name: ", ".join(values) for name, values in multi.items()}
+    assert sent[token] == "any\tvisible text, and latin-1: caf\xe9"
+    assert sent["X-Empty"] == ""
+
+
+@pytest.mark.parametrize("status", ["100 Continue", "204", "301 ", "404 Not Found"])
+def test_a_status_line_is_three_digits_then_an_optional_reason(status: str) -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response(status, [])
+        return []
+
+    assert Adapter(app)(http_event(raw_path="/"), lambda_context())["statusCode"] == int(status[:3])

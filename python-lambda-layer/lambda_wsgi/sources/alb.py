@@ -6,10 +6,12 @@ names no client address but in X-Forwarded-For, whose last entry it appended its
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..aws import ALB_RESPONSE_LIMIT
 from ..request import Environ, build_environ, native_path
 from ..response import folded_headers, multi_value_headers, response_body
 from .path_prefix import split_prefix
@@ -21,12 +23,19 @@ if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every 
     from .base import AlbResult, Event
 
 
+logger = logging.getLogger("lambda_wsgi")
+_SET_COOKIE_SPELLINGS = 2 ** sum(char.isalpha() for char in "set-cookie")
+_FIX = "enable multi-value headers on the target group (lambda.multi_value_headers.enabled) to send each one"
+
+
 class Alb:
     name = "alb"
     shape: ClassVar[Shape] = EVENT_1_0_FIELDS
+    result_limit: ClassVar[tuple[int, str]] = ALB_RESPONSE_LIMIT
 
     def __init__(self, base_path: str = "") -> None:
         self.base_path = base_path
+        self._told_of_spellings = False  # the warning below, once per environment: it is about the target group
 
     def matches(self, event: Event) -> bool:
         context = event.get("requestContext")
@@ -63,9 +72,31 @@ class Alb:
             result["multiValueHeaders"] = multi_value_headers(response.headers)
         else:
             headers, cookies = folded_headers(response.headers)
+            if len(cookies) > 1:
+                self._tell_of_spellings(len(cookies))
             headers.update(zip(_case_variants("set-cookie"), cookies, strict=False))
             result["headers"] = headers
         return result
+
+    def _tell_of_spellings(self, count: int) -> None:
+        if count > _SET_COOKIE_SPELLINGS:
+            logger.error(
+                "%d of the response's %d Set-Cookie headers were dropped: ALB without multi-value headers takes one"
+                " value per header name, and Set-Cookie has only %d spellings; %s",
+                count - _SET_COOKIE_SPELLINGS,
+                count,
+                _SET_COOKIE_SPELLINGS,
+                _FIX,
+            )
+        elif not self._told_of_spellings:
+            self._told_of_spellings = True
+            logger.warning(
+                "a response sets %d cookies: ALB without multi-value headers takes one value per header name, so each"
+                " Set-Cookie travels under another spelling of the name (set-cookie, Set-cookie...), which AWS does"
+                " not document; %s (said once per environment)",
+                count,
+                _FIX,
+            )
 
 
 def _query_string(event: Event) -> str:

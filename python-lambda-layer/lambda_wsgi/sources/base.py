@@ -52,6 +52,7 @@ class EventSource(Protocol):
 
     name: str
     shape: ClassVar[Any]  # the types of the fields it reads (see shapes.py)
+    result_limit: ClassVar[tuple[int, str]]  # the most bytes its result's JSON may take, and that limit's name
 
     def __init__(self, base_path: str = "") -> None: ...
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..aws import LAMBDA_PAYLOAD_LIMIT
 from ..errors import BadEventError
 from ..request import Environ, build_environ, native_path
 from ..response import folded_headers, response_body
@@ -24,6 +25,7 @@ if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every 
 
 class HttpApiV2:
     name = "http-api-v2"
+    result_limit: ClassVar[tuple[int, str]] = LAMBDA_PAYLOAD_LIMIT
     shape: ClassVar[Shape] = {
         "rawPath": str,
         "rawQueryString": str,

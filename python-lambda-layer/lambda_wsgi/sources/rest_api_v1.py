@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode
 
+from ..aws import LAMBDA_PAYLOAD_LIMIT
 from ..errors import BadEventError
 from ..request import Environ, build_environ, native_path
 from ..response import multi_value_headers, response_body
@@ -32,6 +33,7 @@ _AUTHORIZER_OWN = frozenset({"principalId", "integrationLatency", "claims", "sco
 
 class RestApiV1:
     name = "rest-api-v1"
+    result_limit: ClassVar[tuple[int, str]] = LAMBDA_PAYLOAD_LIMIT
     shape: ClassVar[Shape] = {
         **EVENT_1_0_FIELDS,
         "httpMethod": Required(str),
