@@ -30,6 +30,7 @@ from table import (
     LISTING_POSITION,
     PARTITION_KEY,
     SORT_KEY,
+    TTL_ATTRIBUTE,
     address_key,
     listing_key,
     listing_position_key,
@@ -50,7 +51,7 @@ WRITTEN_BY = "writtenBy"
 # deleting request's write token, when it was deleted, and when a table TTL on EXPIRES_AT may remove it if the
 # request never came back to (epoch seconds; the request itself removes it at once).
 DELETED_AT = "deletedAt"
-EXPIRES_AT = "expiresAt"
+EXPIRES_AT = TTL_ATTRIBUTE
 TOMBSTONE_SECONDS = 3600
 # Optimistic writes that lose a race (a concurrent change, a transaction conflict) re-read and retry.
 ATTEMPTS = 8  # jittered backoff up to ~2.5 s in all; the time budget (answer_by) still applies

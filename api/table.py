@@ -3,6 +3,7 @@
 Items (partition key / sort key): `USER#<id>` / `USER` holds a user; `USERS` / `<createdAt>#<id>` is its listing
 entry, a copy kept in one partition so a strongly consistent Query lists users in creation order; `EMAIL#<case-folded
 address>` / `EMAIL` reserves an address for a user. No secondary index: indexes are only eventually consistent.
+Items with a TTL_ATTRIBUTE (a deleted user's tombstone, see storage.py) are removed by the table's TTL.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ MAX_KEY_BYTES = 2048
 LISTING_POSITION = re.compile(
     r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z" + re.escape(LISTING_SEPARATOR) + r"[^\s#]+"
 )
+
+# A Number of seconds since the epoch after which DynamoDB's TTL may delete the item (it ignores any other type).
+TTL_ATTRIBUTE = "expiresAt"
 
 Key = dict[str, dict[str, str]]
 
@@ -79,7 +83,13 @@ TABLE_DEFINITION: dict[str, Any] = {
 }
 
 
+# UpdateTimeToLive's TimeToLiveSpecification: CreateTable takes no TTL, so it is a call of its own (in Terraform,
+# the table's `ttl` block).
+TIME_TO_LIVE: dict[str, Any] = {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
+
+
 def create_table(client: Any, table_name: str) -> None:
-    """Create the table as Terraform would (used by `serve` and the tests)."""
+    """Create the table as Terraform would, its TTL included (used by `serve` and the tests)."""
     client.create_table(TableName=table_name, **TABLE_DEFINITION)
     client.get_waiter("table_exists").wait(TableName=table_name)
+    client.update_time_to_live(TableName=table_name, TimeToLiveSpecification=TIME_TO_LIVE)
