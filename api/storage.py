@@ -113,7 +113,7 @@ class UserNotFoundError(Exception):
 
 
 class EmailTakenError(Exception):
-    """Another user holds this address (compared ignoring case)."""
+    """Another user holds this address (compared as `table.same_address` normalizes addresses)."""
 
 
 class UnavailableError(Exception):

@@ -1,7 +1,7 @@
 """The users table's key layout: the one definition the code, `serve` and the Terraform tests share.
 
 Items (partition key / sort key): `USER#<id>` / `USER` holds a user; `USERS` / `<createdAt>#<id>` is its listing
-entry, a copy kept in one partition so a strongly consistent Query lists users in creation order; `EMAIL#<case-folded
+entry, a copy kept in one partition so a strongly consistent Query lists users in creation order; `EMAIL#<normalized
 address>` / `EMAIL` reserves an address for a user. No secondary index: indexes are only eventually consistent.
 Items with a TTL_ATTRIBUTE (a deleted user's tombstone, see storage.py) are removed by the table's TTL.
 """
@@ -9,6 +9,7 @@ Items with a TTL_ATTRIBUTE (a deleted user's tombstone, see storage.py) are remo
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 PARTITION_KEY = "pk"
@@ -20,7 +21,8 @@ USER_SORT_KEY = "USER"
 # Every listing entry shares this partition; its sort key is the user's createdAt, LISTING_SEPARATOR, the id.
 LISTING_PARTITION = "USERS"
 LISTING_SEPARATOR = "#"
-# An address reservation: partition key EMAIL_PREFIX + the case-folded address, sort key EMAIL_SORT_KEY.
+# An address reservation: partition key EMAIL_PREFIX + the address as `same_address` normalizes it, sort key
+# EMAIL_SORT_KEY.
 EMAIL_PREFIX = "EMAIL#"
 EMAIL_SORT_KEY = "EMAIL"
 
@@ -61,8 +63,12 @@ def address_key(email: str) -> Key:
 
 
 def same_address(email: str) -> str:
-    """What two addresses must share to be one: casefold, not lower, so "STRASSE" and "straße" are one."""
-    return email.casefold()
+    """What two addresses must share to be one, so a look-alike never passes for another address.
+
+    Compatibility normalization (NFKC) makes fullwidth, mathematical, circled and ligature forms the plain letters;
+    casefold, not lower, makes "STRASSE" and "straße" one; normalizing again keeps what casefold produced in NFKC.
+    """
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", email).casefold())
 
 
 def _key(partition_key: str, sort_key: str) -> Key:

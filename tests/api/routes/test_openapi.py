@@ -53,14 +53,16 @@ _ECMA_WHITESPACE = "\t\n\v\f\r \xa0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff" +
 
 
 def _disputed_characters() -> list[str]:
-    """Every character some dialect might read differently: whitespace of any reading, separators, controls, format."""
+    """Every character some dialect might read differently, or the rules single out: whitespace of any reading,
+    separators, controls and format characters (astral ones too), and the astral plane's edges."""
     return [
         char
-        for char in map(chr, range(0x10000))
+        for char in map(chr, range(0x110000))
         if char.isspace()
         or char in _ECMA_WHITESPACE
         or unicodedata.category(char) in ("Zs", "Zl", "Zp", "Cc", "Cf")
         or ord(char) < 0x100
+        or ord(char) in (0x10000, 0x10FFFF)
     ]
 
 
