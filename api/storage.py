@@ -53,8 +53,14 @@ WRITTEN_BY = "writtenBy"
 DELETED_AT = "deletedAt"
 EXPIRES_AT = TTL_ATTRIBUTE
 TOMBSTONE_SECONDS = 3600
-# Optimistic writes that lose a race (a concurrent change, a transaction conflict) re-read and retry.
-ATTEMPTS = 8  # jittered backoff up to ~2.5 s in all; the time budget (answer_by) still applies
+# Optimistic writes that lose a race (a concurrent change, a transaction conflict) re-read and retry for as long as
+# the request's time allows (see `answer_by`): contention is not an outage. Between tries, a pause drawn from 0 to
+# RACE_PAUSE_SECONDS * 2**losses, at most RACE_PAUSE_LIMIT_SECONDS: the jitter keeps writers that collided from
+# colliding again in lockstep, and the limit keeps a writer that lost often from idling while the others are done.
+RACE_PAUSE_SECONDS = 0.01
+RACE_PAUSE_LIMIT_SECONDS = 0.25
+# How long a write keeps retrying when the caller gave no time budget.
+RACE_SECONDS = 10
 RETRY_AFTER_SECONDS = 1
 
 # Errors that say "not now" rather than "never": answered with 503 and Retry-After.
@@ -140,6 +146,21 @@ class _LostRaceError(Exception):
     """An optimistic write lost a race; read again and retry."""
 
 
+class _Cancellation:
+    """Why DynamoDB cancelled a transaction: each named item's reason code, and the items it found in the way.
+
+    An item put with `return_old` whose condition failed comes back as it was stored (ReturnValuesOnConditionCheck-
+    Failure), so the write can try again without reading it first.
+    """
+
+    def __init__(self, codes: dict[str, str]) -> None:
+        self.codes = codes
+        self.found: dict[str, Item] = {}
+
+    def __getitem__(self, name: str) -> str:
+        return self.codes[name]
+
+
 Item = dict[str, dict[str, str]]
 
 
@@ -203,9 +224,12 @@ class Users:
             item = self._get_user_item(user_id)
             return _public(item) if item is not None and _written_by(item) == write else None
 
+        # The user item as the last cancelled try found it in its way (the next try's starting point), if it did.
+        found: list[Item] = []
+
         def attempt() -> User:
-            item = self._get_user_item(user_id)
-            if item is None:
+            item = found.pop() if found else self._read_user_item(user_id)
+            if item is None or _is_tombstone(item):
                 raise UserNotFoundError(user_id)
             if _written_by(item) == write:
                 # An earlier try of this request committed (its answer lost, or its retry failing the version check
@@ -226,7 +250,9 @@ class Users:
             # The user item and its listing entry carry the same version, so both must be as read.
             expected = {":version": {"N": str(version)}}
             writes = {
-                "user": {"Put": self._put(_user_item(user, version + 1, write), _SAME_VERSION, expected)},
+                "user": {
+                    "Put": self._put(_user_item(user, version + 1, write), _SAME_VERSION, expected, return_old=True)
+                },
                 "listing": {"Put": self._put(_listing_item(user, version + 1, write), _SAME_VERSION, expected)},
             }
             moves = same_address(user["email"]) != same_address(current["email"])
@@ -241,6 +267,8 @@ class Users:
             as_read = reasons["user"] != _CHECK_FAILED and reasons["listing"] != _CHECK_FAILED
             if moves and as_read and reasons["new address"] == _CHECK_FAILED:
                 raise EmailTakenError(user["email"])
+            if "user" in reasons.found:
+                found.append(reasons.found["user"])
             raise _LostRaceError
 
         return self._writing(attempt, ours)
@@ -352,7 +380,9 @@ class Users:
             if not lost_race(error):
                 raise
 
-    def _put(self, item: Item, condition: str, values: dict[str, Any] | None = None) -> dict[str, Any]:
+    def _put(
+        self, item: Item, condition: str, values: dict[str, Any] | None = None, *, return_old: bool = False
+    ) -> dict[str, Any]:
         names = {"#pk": PARTITION_KEY, "#version": VERSION}
         put: dict[str, Any] = {
             "TableName": self.table_name,
@@ -363,6 +393,8 @@ class Users:
         }
         if values:
             put["ExpressionAttributeValues"] = values
+        if return_old:
+            put["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         return put
 
     def _delete_email(self, email: str, user_id: str) -> dict[str, Any]:
@@ -375,8 +407,8 @@ class Users:
             "ExpressionAttributeValues": {":user": {"S": user_id}},
         }
 
-    def _transact(self, items: dict[str, dict[str, Any]]) -> dict[str, str] | None:
-        """Run a transaction of named items: None when it committed, else each item's cancellation reason code.
+    def _transact(self, items: dict[str, dict[str, Any]]) -> _Cancellation | None:
+        """Run a transaction of named items: None when it committed, else each item's cancellation reason.
 
         DynamoDB gives the reasons in the items' order; naming them lets callers ask what happened to which item.
         The SDK gives the call a ClientRequestToken, the same for its own retry of it: DynamoDB (and serve's
@@ -394,7 +426,10 @@ class Users:
             codes = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", ())]
             if len(codes) != len(items):
                 raise
-            reasons = dict(zip(items, codes, strict=True))
+            reasons = _Cancellation(dict(zip(items, codes, strict=True)))
+            for name, reason in zip(items, error.response.get("CancellationReasons", ()), strict=True):
+                if "Item" in reason:
+                    reasons.found[name] = reason["Item"]
             busy = UNAVAILABLE_CODES.intersection(codes)
             if busy:
                 raise UnavailableError(f"DynamoDB cancelled a transaction: {', '.join(sorted(busy))}") from error
@@ -432,16 +467,21 @@ class Users:
         was cut off may well have committed, and the client told "unavailable" would then repeat a change already
         made (and find its own address "taken", its own user "not found").
         """
+        deadline = _deadline.get()
+        # The last moment a try may start: one whose first call could not finish in time is refused by `_call`.
+        last_start = time.monotonic() + RACE_SECONDS if deadline is None else deadline - WORST_CALL_SECONDS
         try:
-            for tries in range(1, ATTEMPTS + 1):
+            losses = 0
+            while True:
                 try:
                     return attempt()
                 except _LostRaceError:
-                    if tries < ATTEMPTS:
-                        # Jitter, so writers that collided do not collide again in lockstep.
-                        time.sleep(random.uniform(0, 0.01 * 2**tries))
-            # The last try's own retry may have failed the condition its first send had met.
-            raise UnavailableError(f"the write lost {ATTEMPTS} races in a row with concurrent changes")
+                    losses += 1
+                pause = random.uniform(0, min(RACE_PAUSE_LIMIT_SECONDS, RACE_PAUSE_SECONDS * 2**losses))
+                if time.monotonic() + pause > last_start:
+                    # The last try's own retry may have failed the condition its first send had met.
+                    raise UnavailableError(f"the write lost {losses} races in a row, until its time ran out")
+                time.sleep(pause)
         except UnavailableError:
             try:
                 stored = committed()

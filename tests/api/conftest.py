@@ -6,6 +6,7 @@ The API runs as on Lambda: `Adapter(load_app("routes:routes"))` called with HTTP
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
@@ -19,6 +20,7 @@ import routes
 import storage
 import table
 import validation
+from awslambdaric.lambda_context import LambdaContext
 
 from lambda_wsgi import Adapter
 from lambda_wsgi.app_loader import app_for_blueprint
@@ -47,11 +49,15 @@ class Reply:
 
 
 class Api:
-    """Calls the Lambda handler the way API Gateway does and checks every answer against the contract."""
+    """Calls the Lambda handler the way API Gateway does and checks every answer against the contract.
 
-    def __init__(self, handler: Any, contract: Contract) -> None:
+    Each invocation's context gives the handler `timeout_seconds` from the moment it is called.
+    """
+
+    def __init__(self, handler: Any, contract: Contract, timeout_seconds: float = 30) -> None:
         self.handler = handler
         self.contract = contract
+        self.timeout_seconds = timeout_seconds
 
     def request(
         self,
@@ -71,6 +77,8 @@ class Api:
             method, quote(path, safe="/"), query=query, body=body, content_type=sent_type, headers=headers
         )
         context = lambda_context()
+        deadline_ms = int((time.time() + self.timeout_seconds) * 1000)
+        context = LambdaContext(context.aws_request_id, None, None, deadline_ms, context.invoked_function_arn)
         result = self.handler(event, context)
         assert set(result) == {"statusCode", "headers", "cookies", "body", "isBase64Encoded"}
         assert not result["isBase64Encoded"], "a JSON API answers text"
