@@ -45,6 +45,9 @@ TABLE_VARIABLE = "USERS_TABLE"
 # Non-key attributes: a user item's and listing entry's write counter, and an address item's holder.
 VERSION = "version"
 HOLDER = "userId"
+# Who created the user (the caller's identity, REMOTE_USER), on a user item and its listing entry; absent when nobody
+# was named, as on users created before creators were recorded. Never shown: `access` decides who may change a user.
+CREATED_BY = "createdBy"
 # The write token of the request that last wrote a user item and its listing entry (see the module's docstring).
 WRITTEN_BY = "writtenBy"
 # A tombstone, the user item a DELETE leaves until it has answered (see `Users.delete`), holds only its key, the
@@ -118,6 +121,10 @@ class UserNotFoundError(Exception):
     """No user has this id."""
 
 
+class ForbiddenError(Exception):
+    """The caller may not change or delete this user (see access.py)."""
+
+
 class EmailTakenError(Exception):
     """Another user holds this address (compared as `table.same_address` normalizes addresses)."""
 
@@ -162,6 +169,12 @@ class _Cancellation:
 
 
 Item = dict[str, dict[str, str]]
+# Whether the caller may change a user created by the given identity (None: nobody on record).
+Allowed = Callable[[str | None], bool]
+
+
+def _anyone(creator: str | None) -> bool:
+    return True
 
 
 class Users:
@@ -176,7 +189,7 @@ class Users:
         """Close the client's open connections; its next call opens new ones."""
         self.client.close()
 
-    def create(self, name: str, email: str) -> User:
+    def create(self, name: str, email: str, creator: str | None = None) -> User:
         # Drawn once per request, so every try writes the same items: a try that finds them already there knows
         # they are its own, as no other request ever uses this id.
         write = _write_token()
@@ -194,8 +207,8 @@ class Users:
         def attempt() -> User:
             reasons = self._transact(
                 {
-                    "user": {"Put": self._put(_user_item(user, 1, write), _ABSENT)},
-                    "listing": {"Put": self._put(_listing_item(user, 1, write), _ABSENT)},
+                    "user": {"Put": self._put(_user_item(user, 1, write, creator), _ABSENT)},
+                    "listing": {"Put": self._put(_listing_item(user, 1, write, creator), _ABSENT)},
                     "address": {"Put": self._put(_email_item(email, user["id"]), _ABSENT)},
                 }
             )
@@ -217,7 +230,10 @@ class Users:
             raise UserNotFoundError(user_id)
         return _public(item)
 
-    def update(self, user_id: str, name: str | None = None, email: str | None = None) -> User:
+    def update(
+        self, user_id: str, name: str | None = None, email: str | None = None, may_change: Allowed = _anyone
+    ) -> User:
+        """Change a user's name or address, if `may_change` allows it given who created it (else ForbiddenError)."""
         write = _write_token()
 
         def ours() -> User | None:
@@ -235,6 +251,9 @@ class Users:
                 # An earlier try of this request committed (its answer lost, or its retry failing the version check
                 # the first try had advanced): this is the new state, and writing it again would be a second change.
                 return _public(item)
+            creator = _creator(item)
+            if not may_change(creator):
+                raise ForbiddenError(user_id)
             if name is None and email is None:
                 return _public(item)
             current = _public(item)
@@ -251,9 +270,13 @@ class Users:
             expected = {":version": {"N": str(version)}}
             writes = {
                 "user": {
-                    "Put": self._put(_user_item(user, version + 1, write), _SAME_VERSION, expected, return_old=True)
+                    "Put": self._put(
+                        _user_item(user, version + 1, write, creator), _SAME_VERSION, expected, return_old=True
+                    )
                 },
-                "listing": {"Put": self._put(_listing_item(user, version + 1, write), _SAME_VERSION, expected)},
+                "listing": {
+                    "Put": self._put(_listing_item(user, version + 1, write, creator), _SAME_VERSION, expected)
+                },
             }
             moves = same_address(user["email"]) != same_address(current["email"])
             if moves:
@@ -273,7 +296,7 @@ class Users:
 
         return self._writing(attempt, ours)
 
-    def delete(self, user_id: str) -> None:
+    def delete(self, user_id: str, may_change: Allowed = _anyone) -> None:
         """Delete in two steps, so that a delete whose answer was lost is told from one that lost to another.
 
         A delete leaves no trace of who made it, and two deletes of one version are the same request to DynamoDB:
@@ -296,6 +319,8 @@ class Users:
                 return True  # an earlier try of this request committed
             if item is None or _is_tombstone(item):
                 raise UserNotFoundError(user_id)
+            if not may_change(_creator(item)):
+                raise ForbiddenError(user_id)
             user = _public(item)
             reasons = self._transact(
                 {
@@ -505,8 +530,9 @@ def _listing_key(user: User) -> Item:
     return listing_key(user["createdAt"], user["id"])
 
 
-def _fields(user: User, version: int, write: str) -> Item:
-    return {
+def _fields(user: User, version: int, write: str, creator: str | None) -> Item:
+    created_by = {} if creator is None else {CREATED_BY: {"S": creator}}
+    return created_by | {
         VERSION: {"N": str(version)},
         WRITTEN_BY: {"S": write},
         "id": {"S": user["id"]},
@@ -517,13 +543,13 @@ def _fields(user: User, version: int, write: str) -> Item:
     }
 
 
-def _user_item(user: User, version: int, write: str) -> Item:
-    return user_key(user["id"]) | _fields(user, version, write)
+def _user_item(user: User, version: int, write: str, creator: str | None) -> Item:
+    return user_key(user["id"]) | _fields(user, version, write, creator)
 
 
-def _listing_item(user: User, version: int, write: str) -> Item:
+def _listing_item(user: User, version: int, write: str, creator: str | None) -> Item:
     """A full copy of the user, so a page is one Query and no further reads."""
-    return _listing_key(user) | _fields(user, version, write)
+    return _listing_key(user) | _fields(user, version, write, creator)
 
 
 def _email_item(email: str, user_id: str) -> Item:
@@ -540,6 +566,10 @@ def _tombstone(user_id: str, write: str) -> Item:
 
 def _is_tombstone(item: Item) -> bool:
     return DELETED_AT in item
+
+
+def _creator(item: Item) -> str | None:
+    return item.get(CREATED_BY, {}).get("S")
 
 
 def _written_by(item: Item) -> str | None:

@@ -54,10 +54,19 @@ class Api:
     Each invocation's context gives the handler `timeout_seconds` from the moment it is called.
     """
 
-    def __init__(self, handler: Any, contract: Contract, timeout_seconds: float = 30) -> None:
+    def __init__(
+        self, handler: Any, contract: Contract, timeout_seconds: float = 30, authorizer: dict[str, Any] | None = None
+    ) -> None:
         self.handler = handler
         self.contract = contract
         self.timeout_seconds = timeout_seconds
+        # What API Gateway's authorizer says about the caller (requestContext.authorizer); None: the event's own, a
+        # JWT whose subject is EVENT_SUBJECT; {}: no authorizer at all.
+        self.authorizer = authorizer
+
+    def as_caller(self, authorizer: dict[str, Any]) -> Api:
+        """The same API, called by someone else (see `jwt_caller` and `iam_caller`)."""
+        return Api(self.handler, self.contract, self.timeout_seconds, authorizer)
 
     def request(
         self,
@@ -76,6 +85,10 @@ class Api:
         event = http_event(
             method, quote(path, safe="/"), query=query, body=body, content_type=sent_type, headers=headers
         )
+        if self.authorizer is not None:
+            event["requestContext"]["authorizer"] = self.authorizer
+            if not self.authorizer:
+                del event["requestContext"]["authorizer"]
         context = lambda_context()
         deadline_ms = int((time.time() + self.timeout_seconds) * 1000)
         context = LambdaContext(context.aws_request_id, None, None, deadline_ms, context.invoked_function_arn)
@@ -125,6 +138,22 @@ class Api:
             if token is None:
                 return pages
         raise AssertionError("the walk did not end")
+
+
+# The subject of the JWT in tests/events/http_api_v2.json, which every request carries unless told otherwise.
+EVENT_SUBJECT = "user-42"
+
+
+def jwt_caller(subject: str | None, scopes: list[str] | None = None, **claims: str) -> dict[str, Any]:
+    """An HTTP API JWT authorizer's findings: the token's claims (a `sub` unless None) and scopes."""
+    found = {**claims} if subject is None else {"sub": subject, **claims}
+    return {"jwt": {"claims": found, "scopes": scopes}}
+
+
+def iam_caller(arn: str) -> dict[str, Any]:
+    """An HTTP API IAM authorizer's findings: the SigV4 signer."""
+    fields = {"accessKey": "AKIA0000000000000000", "accountId": "123456789012", "callerId": "AIDA0000000000000000"}
+    return {"iam": {**fields, "principalOrgId": None, "userArn": arn, "userId": "AIDA0000000000000000"}}
 
 
 @pytest.fixture(scope="package")

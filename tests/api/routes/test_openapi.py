@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate as validate_spec
 
-from tests.api.conftest import Api, point_storage_at
+from tests.api.conftest import Api, jwt_caller, point_storage_at
 from tests.api.contract import DOCUMENT_PATH, Contract
 from tests.api.storage.test_unavailable import closed_port
 
@@ -146,6 +146,9 @@ def test_every_documented_response_happens_and_conforms(
     checked.get("/users/nobody")
     checked.patch(path, {"name": "Ada L."})
     checked.patch("/users/nobody", {"name": "Ada L."})
+    stranger = checked.as_caller(jwt_caller("stranger"))
+    stranger.patch(path, {"name": "Eve"})  # 403
+    stranger.delete(path)  # 403
     checked.delete(f"/users/{other['id']}")
     checked.delete(f"/users/{other['id']}")
     checked.get("/openapi.json")
