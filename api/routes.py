@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import access
 import page_token
 import storage
 import validation
@@ -34,6 +35,8 @@ _JSON_ONLY = {"provide_automatic_options": False, "merge_slashes": False}
 REQUEST_ID_KEY = "aws.request_id"
 # Where the app keeps its users table (see `_set_up`).
 USERS_EXTENSION = "users_api"
+# Where the app keeps who may change which user (see `_set_up`).
+ACCESS_EXTENSION = "users_api_access"
 # Time kept back from the invocation's deadline to build and return the answer.
 _ANSWER_SECONDS = 0.5
 
@@ -51,6 +54,11 @@ def _users() -> storage.Users:
     return users
 
 
+def _caller() -> access.Caller:
+    policy: access.Policy = current_app.extensions[ACCESS_EXTENSION]
+    return policy.caller(request.environ)
+
+
 @routes.get("/users", **_JSON_ONLY)
 def list_users() -> Response:
     limit, token = validation.page_query(request.args.to_dict(flat=False))
@@ -61,7 +69,7 @@ def list_users() -> Response:
 @routes.post("/users", **_JSON_ONLY)
 def create_user() -> Response:
     fields = validation.new_user(_request_object())
-    user = _users().create(fields["name"], fields["email"])
+    user = _users().create(fields["name"], fields["email"], _caller().identity)
     return _json(user, 201, {"Location": url_for(".get_user", user_id=user["id"])})
 
 
@@ -78,11 +86,13 @@ class UserIdConverter(PathConverter):
 def _set_up(state: BlueprintSetupState) -> None:
     """Once per app, when the Blueprint is registered (at cold start): the converter and the table.
 
-    `app.register_blueprint(routes, users=Users(...))` serves another table, client or keys (as tests do);
-    by default they come from the environment, and a missing setting stops the app with the reason.
+    `app.register_blueprint(routes, users=Users(...), access=Policy(...))` serves another table, client or keys,
+    or another policy (as tests do); by default they come from the environment, and a missing or unclear setting
+    stops the app with the reason.
     """
     # Runs before the routes below are added to the app's URL map, which must know the converter first.
     state.app.url_map.converters["user_id"] = UserIdConverter
+    state.app.extensions[ACCESS_EXTENSION] = state.options.get("access") or access.Policy.from_environment()
     users = state.app.extensions[USERS_EXTENSION] = state.options.get("users") or storage.from_environment()
     _disconnect_before_snapshots(users)
 
@@ -109,12 +119,13 @@ def get_user(user_id: str) -> Response:
 @routes.patch("/users/<user_id:user_id>", **_JSON_ONLY)
 def update_user(user_id: str) -> Response:
     changes = validation.user_changes(_request_object())
-    return _json(_users().update(user_id, changes.get("name"), changes.get("email")))
+    caller = _caller()
+    return _json(_users().update(user_id, changes.get("name"), changes.get("email"), caller.may_change))
 
 
 @routes.delete("/users/<user_id:user_id>", **_JSON_ONLY)
 def delete_user(user_id: str) -> Response:
-    _users().delete(user_id)
+    _users().delete(user_id, _caller().may_change)
     response = Response(status=204)
     del response.headers["Content-Type"]  # no content, so no content type
     return response
@@ -157,6 +168,11 @@ def invalid_token(error: page_token.InvalidTokenError) -> Response:
 @routes.errorhandler(storage.UserNotFoundError)
 def user_not_found(error: storage.UserNotFoundError) -> Response:
     return _error(404, "user not found")
+
+
+@routes.errorhandler(storage.ForbiddenError)
+def forbidden(error: storage.ForbiddenError) -> Response:
+    return _error(403, "only the user's creator or an administrator may change or delete it")
 
 
 @routes.errorhandler(storage.EmailTakenError)

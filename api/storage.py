@@ -30,6 +30,7 @@ from table import (
     LISTING_POSITION,
     PARTITION_KEY,
     SORT_KEY,
+    TTL_ATTRIBUTE,
     address_key,
     listing_key,
     listing_position_key,
@@ -44,16 +45,25 @@ TABLE_VARIABLE = "USERS_TABLE"
 # Non-key attributes: a user item's and listing entry's write counter, and an address item's holder.
 VERSION = "version"
 HOLDER = "userId"
+# Who created the user (the caller's identity, REMOTE_USER), on a user item and its listing entry; absent when nobody
+# was named, as on users created before creators were recorded. Never shown: `access` decides who may change a user.
+CREATED_BY = "createdBy"
 # The write token of the request that last wrote a user item and its listing entry (see the module's docstring).
 WRITTEN_BY = "writtenBy"
 # A tombstone, the user item a DELETE leaves until it has answered (see `Users.delete`), holds only its key, the
 # deleting request's write token, when it was deleted, and when a table TTL on EXPIRES_AT may remove it if the
 # request never came back to (epoch seconds; the request itself removes it at once).
 DELETED_AT = "deletedAt"
-EXPIRES_AT = "expiresAt"
+EXPIRES_AT = TTL_ATTRIBUTE
 TOMBSTONE_SECONDS = 3600
-# Optimistic writes that lose a race (a concurrent change, a transaction conflict) re-read and retry.
-ATTEMPTS = 8  # jittered backoff up to ~2.5 s in all; the time budget (answer_by) still applies
+# Optimistic writes that lose a race (a concurrent change, a transaction conflict) re-read and retry for as long as
+# the request's time allows (see `answer_by`): contention is not an outage. Between tries, a pause drawn from 0 to
+# RACE_PAUSE_SECONDS * 2**losses, at most RACE_PAUSE_LIMIT_SECONDS: the jitter keeps writers that collided from
+# colliding again in lockstep, and the limit keeps a writer that lost often from idling while the others are done.
+RACE_PAUSE_SECONDS = 0.01
+RACE_PAUSE_LIMIT_SECONDS = 0.25
+# How long a write keeps retrying when the caller gave no time budget.
+RACE_SECONDS = 10
 RETRY_AFTER_SECONDS = 1
 
 # Errors that say "not now" rather than "never": answered with 503 and Retry-After.
@@ -111,8 +121,12 @@ class UserNotFoundError(Exception):
     """No user has this id."""
 
 
+class ForbiddenError(Exception):
+    """The caller may not change or delete this user (see access.py)."""
+
+
 class EmailTakenError(Exception):
-    """Another user holds this address (compared ignoring case)."""
+    """Another user holds this address (compared as `table.same_address` normalizes addresses)."""
 
 
 class UnavailableError(Exception):
@@ -139,7 +153,28 @@ class _LostRaceError(Exception):
     """An optimistic write lost a race; read again and retry."""
 
 
+class _Cancellation:
+    """Why DynamoDB cancelled a transaction: each named item's reason code, and the items it found in the way.
+
+    An item put with `return_old` whose condition failed comes back as it was stored (ReturnValuesOnConditionCheck-
+    Failure), so the write can try again without reading it first.
+    """
+
+    def __init__(self, codes: dict[str, str]) -> None:
+        self.codes = codes
+        self.found: dict[str, Item] = {}
+
+    def __getitem__(self, name: str) -> str:
+        return self.codes[name]
+
+
 Item = dict[str, dict[str, str]]
+# Whether the caller may change a user created by the given identity (None: nobody on record).
+Allowed = Callable[[str | None], bool]
+
+
+def _anyone(creator: str | None) -> bool:
+    return True
 
 
 class Users:
@@ -154,7 +189,7 @@ class Users:
         """Close the client's open connections; its next call opens new ones."""
         self.client.close()
 
-    def create(self, name: str, email: str) -> User:
+    def create(self, name: str, email: str, creator: str | None = None) -> User:
         # Drawn once per request, so every try writes the same items: a try that finds them already there knows
         # they are its own, as no other request ever uses this id.
         write = _write_token()
@@ -172,8 +207,8 @@ class Users:
         def attempt() -> User:
             reasons = self._transact(
                 {
-                    "user": {"Put": self._put(_user_item(user, 1, write), _ABSENT)},
-                    "listing": {"Put": self._put(_listing_item(user, 1, write), _ABSENT)},
+                    "user": {"Put": self._put(_user_item(user, 1, write, creator), _ABSENT)},
+                    "listing": {"Put": self._put(_listing_item(user, 1, write, creator), _ABSENT)},
                     "address": {"Put": self._put(_email_item(email, user["id"]), _ABSENT)},
                 }
             )
@@ -195,21 +230,30 @@ class Users:
             raise UserNotFoundError(user_id)
         return _public(item)
 
-    def update(self, user_id: str, name: str | None = None, email: str | None = None) -> User:
+    def update(
+        self, user_id: str, name: str | None = None, email: str | None = None, may_change: Allowed = _anyone
+    ) -> User:
+        """Change a user's name or address, if `may_change` allows it given who created it (else ForbiddenError)."""
         write = _write_token()
 
         def ours() -> User | None:
             item = self._get_user_item(user_id)
             return _public(item) if item is not None and _written_by(item) == write else None
 
+        # The user item as the last cancelled try found it in its way (the next try's starting point), if it did.
+        found: list[Item] = []
+
         def attempt() -> User:
-            item = self._get_user_item(user_id)
-            if item is None:
+            item = found.pop() if found else self._read_user_item(user_id)
+            if item is None or _is_tombstone(item):
                 raise UserNotFoundError(user_id)
             if _written_by(item) == write:
                 # An earlier try of this request committed (its answer lost, or its retry failing the version check
                 # the first try had advanced): this is the new state, and writing it again would be a second change.
                 return _public(item)
+            creator = _creator(item)
+            if not may_change(creator):
+                raise ForbiddenError(user_id)
             if name is None and email is None:
                 return _public(item)
             current = _public(item)
@@ -225,8 +269,14 @@ class Users:
             # The user item and its listing entry carry the same version, so both must be as read.
             expected = {":version": {"N": str(version)}}
             writes = {
-                "user": {"Put": self._put(_user_item(user, version + 1, write), _SAME_VERSION, expected)},
-                "listing": {"Put": self._put(_listing_item(user, version + 1, write), _SAME_VERSION, expected)},
+                "user": {
+                    "Put": self._put(
+                        _user_item(user, version + 1, write, creator), _SAME_VERSION, expected, return_old=True
+                    )
+                },
+                "listing": {
+                    "Put": self._put(_listing_item(user, version + 1, write, creator), _SAME_VERSION, expected)
+                },
             }
             moves = same_address(user["email"]) != same_address(current["email"])
             if moves:
@@ -240,11 +290,13 @@ class Users:
             as_read = reasons["user"] != _CHECK_FAILED and reasons["listing"] != _CHECK_FAILED
             if moves and as_read and reasons["new address"] == _CHECK_FAILED:
                 raise EmailTakenError(user["email"])
+            if "user" in reasons.found:
+                found.append(reasons.found["user"])
             raise _LostRaceError
 
         return self._writing(attempt, ours)
 
-    def delete(self, user_id: str) -> None:
+    def delete(self, user_id: str, may_change: Allowed = _anyone) -> None:
         """Delete in two steps, so that a delete whose answer was lost is told from one that lost to another.
 
         A delete leaves no trace of who made it, and two deletes of one version are the same request to DynamoDB:
@@ -267,6 +319,8 @@ class Users:
                 return True  # an earlier try of this request committed
             if item is None or _is_tombstone(item):
                 raise UserNotFoundError(user_id)
+            if not may_change(_creator(item)):
+                raise ForbiddenError(user_id)
             user = _public(item)
             reasons = self._transact(
                 {
@@ -351,7 +405,9 @@ class Users:
             if not lost_race(error):
                 raise
 
-    def _put(self, item: Item, condition: str, values: dict[str, Any] | None = None) -> dict[str, Any]:
+    def _put(
+        self, item: Item, condition: str, values: dict[str, Any] | None = None, *, return_old: bool = False
+    ) -> dict[str, Any]:
         names = {"#pk": PARTITION_KEY, "#version": VERSION}
         put: dict[str, Any] = {
             "TableName": self.table_name,
@@ -362,6 +418,8 @@ class Users:
         }
         if values:
             put["ExpressionAttributeValues"] = values
+        if return_old:
+            put["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         return put
 
     def _delete_email(self, email: str, user_id: str) -> dict[str, Any]:
@@ -374,8 +432,8 @@ class Users:
             "ExpressionAttributeValues": {":user": {"S": user_id}},
         }
 
-    def _transact(self, items: dict[str, dict[str, Any]]) -> dict[str, str] | None:
-        """Run a transaction of named items: None when it committed, else each item's cancellation reason code.
+    def _transact(self, items: dict[str, dict[str, Any]]) -> _Cancellation | None:
+        """Run a transaction of named items: None when it committed, else each item's cancellation reason.
 
         DynamoDB gives the reasons in the items' order; naming them lets callers ask what happened to which item.
         The SDK gives the call a ClientRequestToken, the same for its own retry of it: DynamoDB (and serve's
@@ -393,7 +451,10 @@ class Users:
             codes = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", ())]
             if len(codes) != len(items):
                 raise
-            reasons = dict(zip(items, codes, strict=True))
+            reasons = _Cancellation(dict(zip(items, codes, strict=True)))
+            for name, reason in zip(items, error.response.get("CancellationReasons", ()), strict=True):
+                if "Item" in reason:
+                    reasons.found[name] = reason["Item"]
             busy = UNAVAILABLE_CODES.intersection(codes)
             if busy:
                 raise UnavailableError(f"DynamoDB cancelled a transaction: {', '.join(sorted(busy))}") from error
@@ -431,16 +492,21 @@ class Users:
         was cut off may well have committed, and the client told "unavailable" would then repeat a change already
         made (and find its own address "taken", its own user "not found").
         """
+        deadline = _deadline.get()
+        # The last moment a try may start: one whose first call could not finish in time is refused by `_call`.
+        last_start = time.monotonic() + RACE_SECONDS if deadline is None else deadline - WORST_CALL_SECONDS
         try:
-            for tries in range(1, ATTEMPTS + 1):
+            losses = 0
+            while True:
                 try:
                     return attempt()
                 except _LostRaceError:
-                    if tries < ATTEMPTS:
-                        # Jitter, so writers that collided do not collide again in lockstep.
-                        time.sleep(random.uniform(0, 0.01 * 2**tries))
-            # The last try's own retry may have failed the condition its first send had met.
-            raise UnavailableError(f"the write lost {ATTEMPTS} races in a row with concurrent changes")
+                    losses += 1
+                pause = random.uniform(0, min(RACE_PAUSE_LIMIT_SECONDS, RACE_PAUSE_SECONDS * 2**losses))
+                if time.monotonic() + pause > last_start:
+                    # The last try's own retry may have failed the condition its first send had met.
+                    raise UnavailableError(f"the write lost {losses} races in a row, until its time ran out")
+                time.sleep(pause)
         except UnavailableError:
             try:
                 stored = committed()
@@ -464,8 +530,9 @@ def _listing_key(user: User) -> Item:
     return listing_key(user["createdAt"], user["id"])
 
 
-def _fields(user: User, version: int, write: str) -> Item:
-    return {
+def _fields(user: User, version: int, write: str, creator: str | None) -> Item:
+    created_by = {} if creator is None else {CREATED_BY: {"S": creator}}
+    return created_by | {
         VERSION: {"N": str(version)},
         WRITTEN_BY: {"S": write},
         "id": {"S": user["id"]},
@@ -476,13 +543,13 @@ def _fields(user: User, version: int, write: str) -> Item:
     }
 
 
-def _user_item(user: User, version: int, write: str) -> Item:
-    return user_key(user["id"]) | _fields(user, version, write)
+def _user_item(user: User, version: int, write: str, creator: str | None) -> Item:
+    return user_key(user["id"]) | _fields(user, version, write, creator)
 
 
-def _listing_item(user: User, version: int, write: str) -> Item:
+def _listing_item(user: User, version: int, write: str, creator: str | None) -> Item:
     """A full copy of the user, so a page is one Query and no further reads."""
-    return _listing_key(user) | _fields(user, version, write)
+    return _listing_key(user) | _fields(user, version, write, creator)
 
 
 def _email_item(email: str, user_id: str) -> Item:
@@ -499,6 +566,10 @@ def _tombstone(user_id: str, write: str) -> Item:
 
 def _is_tombstone(item: Item) -> bool:
     return DELETED_AT in item
+
+
+def _creator(item: Item) -> str | None:
+    return item.get(CREATED_BY, {}).get("S")
 
 
 def _written_by(item: Item) -> str | None:

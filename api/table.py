@@ -1,13 +1,15 @@
 """The users table's key layout: the one definition the code, `serve` and the Terraform tests share.
 
 Items (partition key / sort key): `USER#<id>` / `USER` holds a user; `USERS` / `<createdAt>#<id>` is its listing
-entry, a copy kept in one partition so a strongly consistent Query lists users in creation order; `EMAIL#<case-folded
+entry, a copy kept in one partition so a strongly consistent Query lists users in creation order; `EMAIL#<normalized
 address>` / `EMAIL` reserves an address for a user. No secondary index: indexes are only eventually consistent.
+Items with a TTL_ATTRIBUTE (a deleted user's tombstone, see storage.py) are removed by the table's TTL.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 PARTITION_KEY = "pk"
@@ -19,7 +21,8 @@ USER_SORT_KEY = "USER"
 # Every listing entry shares this partition; its sort key is the user's createdAt, LISTING_SEPARATOR, the id.
 LISTING_PARTITION = "USERS"
 LISTING_SEPARATOR = "#"
-# An address reservation: partition key EMAIL_PREFIX + the case-folded address, sort key EMAIL_SORT_KEY.
+# An address reservation: partition key EMAIL_PREFIX + the address as `same_address` normalizes it, sort key
+# EMAIL_SORT_KEY.
 EMAIL_PREFIX = "EMAIL#"
 EMAIL_SORT_KEY = "EMAIL"
 
@@ -29,6 +32,9 @@ MAX_KEY_BYTES = 2048
 LISTING_POSITION = re.compile(
     r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z" + re.escape(LISTING_SEPARATOR) + r"[^\s#]+"
 )
+
+# A Number of seconds since the epoch after which DynamoDB's TTL may delete the item (it ignores any other type).
+TTL_ATTRIBUTE = "expiresAt"
 
 Key = dict[str, dict[str, str]]
 
@@ -57,8 +63,12 @@ def address_key(email: str) -> Key:
 
 
 def same_address(email: str) -> str:
-    """What two addresses must share to be one: casefold, not lower, so "STRASSE" and "straße" are one."""
-    return email.casefold()
+    """What two addresses must share to be one, so a look-alike never passes for another address.
+
+    Compatibility normalization (NFKC) makes fullwidth, mathematical, circled and ligature forms the plain letters;
+    casefold, not lower, makes "STRASSE" and "straße" one; normalizing again keeps what casefold produced in NFKC.
+    """
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", email).casefold())
 
 
 def _key(partition_key: str, sort_key: str) -> Key:
@@ -79,7 +89,13 @@ TABLE_DEFINITION: dict[str, Any] = {
 }
 
 
+# UpdateTimeToLive's TimeToLiveSpecification: CreateTable takes no TTL, so it is a call of its own (in Terraform,
+# the table's `ttl` block).
+TIME_TO_LIVE: dict[str, Any] = {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
+
+
 def create_table(client: Any, table_name: str) -> None:
-    """Create the table as Terraform would (used by `serve` and the tests)."""
+    """Create the table as Terraform would, its TTL included (used by `serve` and the tests)."""
     client.create_table(TableName=table_name, **TABLE_DEFINITION)
     client.get_waiter("table_exists").wait(TableName=table_name)
+    client.update_time_to_live(TableName=table_name, TimeToLiveSpecification=TIME_TO_LIVE)

@@ -10,21 +10,32 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn, TypedDict
 
+from table import same_address
+
 MAX_BODY_BYTES = 16 * 1024
 NAME_MAX_LENGTH = 100
 EMAIL_MAX_LENGTH = 254
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
-# The schema's patterns, written out in openapi.json as they are here. Whitespace is spelled out as the characters
-# Python's str.isspace() (and so strip()) takes, since `\s` means other sets in other regex engines. A name is
-# 1..100 code points once leading and trailing whitespace is set aside. The email pattern ends in `(?![\s\S])`
-# rather than `$` because Python's `$` also matches before a final newline, and the document must mean the same in
-# every engine.
-_SPACE = r"\x09-\x0d\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-_EMAIL_PART = r"\x00-\x20\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000@"
-NAME_PATTERN = rf"^[{_SPACE}]*[^{_SPACE}](?:[\s\S]{{0,98}}[^{_SPACE}])?[{_SPACE}]*$"
+# The schema's patterns, written out in openapi.json as they are here. Control and format characters (Unicode's Cc
+# and Cf: NUL, escapes, zero-width joiners, bidi overrides, the soft hyphen, the BOM) are refused anywhere: they hide
+# or disguise text. _CONTROL lists exactly those of Python's Unicode version (a test checks), the astral ones as the
+# characters themselves, since `\U...` and `\u{...}` escapes are each understood by only some regex engines.
+# Whitespace is spelled out as the characters Python's str.isspace() (and so strip()) takes that are not controls,
+# since `\s` means other sets in other regex engines. A name is 1..100 code points once leading and trailing
+# whitespace is set aside. The patterns end in `(?![\s\S])` rather than `$` because Python's `$` also matches
+# before a final newline, and the document must mean the same in every engine.
+_CONTROL = (
+    r"\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    r"\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+)
+_SPACE = r"\x20\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_EMAIL_PART = _CONTROL + _SPACE + "@"
+NAME_PATTERN = rf"^[{_SPACE}]*[^{_SPACE}{_CONTROL}](?:[^{_CONTROL}]{{0,98}}[^{_SPACE}{_CONTROL}])?[{_SPACE}]*(?![\s\S])"
 EMAIL_PATTERN = rf"^[^{_EMAIL_PART}]+@[^{_EMAIL_PART}.]+(?:\.[^{_EMAIL_PART}.]+)+(?![\s\S])"
+_CONTROLS = re.compile(f"[{_CONTROL}]")
 _EMAIL = re.compile(EMAIL_PATTERN)
 
 USER_FIELDS = ("name", "email")
@@ -87,7 +98,7 @@ def new_user(body: Mapping[str, Any]) -> NewUser:
         elif (problem := _field_problem(field, body[field])) is not None:
             errors[field] = problem
         else:
-            fields[field] = body[field]
+            fields[field] = _cleaned(field, body[field])
     if errors:
         _invalid_fields(errors)
     return NewUser(name=fields["name"], email=fields["email"])
@@ -103,7 +114,7 @@ def user_changes(body: Mapping[str, Any]) -> UserChanges:
         if (problem := _field_problem(field, body[field])) is not None:
             errors[field] = problem
         else:
-            changes[field] = body[field]  # type: ignore[literal-required]
+            changes[field] = _cleaned(field, body[field])  # type: ignore[literal-required]
     if errors:
         _invalid_fields(errors)
     return changes
@@ -136,6 +147,8 @@ def _field_problem(field: str, value: Any) -> str | None:
         return f"must be a string, not {_json_type(value)}"
     if not _is_text(value):
         return "must be valid Unicode text (no unpaired surrogates)"
+    if has_control(value):
+        return "must not contain control or format characters (Unicode categories Cc and Cf)"
     if field == "name":
         if not 1 <= len(value.strip()) <= NAME_MAX_LENGTH:
             return f"must be 1 to {NAME_MAX_LENGTH} characters long, not counting surrounding whitespace"
@@ -144,7 +157,21 @@ def _field_problem(field: str, value: Any) -> str | None:
         return f"must be at most {EMAIL_MAX_LENGTH} characters long"
     if not _EMAIL.match(value):
         return "must be an email address such as ada@example.com"
+    # Normalization can make one character many (U+FDFA is 18); the reservation's key must stay short enough for
+    # DynamoDB (table.MAX_KEY_BYTES), and 254 characters of at most 4 bytes each always are.
+    if len(same_address(value)) > EMAIL_MAX_LENGTH:
+        return f"must be at most {EMAIL_MAX_LENGTH} characters long once normalized (NFKC)"
     return None
+
+
+def _cleaned(field: str, value: str) -> str:
+    # Surrounding whitespace is invisible: two names differing only there would look the same.
+    return value.strip() if field == "name" else value
+
+
+def has_control(value: str) -> bool:
+    """Whether `value` holds a control or format character (Unicode categories Cc and Cf)."""
+    return _CONTROLS.search(value) is not None
 
 
 def _unknown_fields(body: Mapping[str, Any]) -> dict[str, str]:

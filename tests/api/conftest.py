@@ -6,6 +6,7 @@ The API runs as on Lambda: `Adapter(load_app("routes:routes"))` called with HTTP
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
@@ -19,6 +20,7 @@ import routes
 import storage
 import table
 import validation
+from awslambdaric.lambda_context import LambdaContext
 
 from flask_lambda.moto_server import MotoServer
 from lambda_wsgi import Adapter
@@ -47,11 +49,24 @@ class Reply:
 
 
 class Api:
-    """Calls the Lambda handler the way API Gateway does and checks every answer against the contract."""
+    """Calls the Lambda handler the way API Gateway does and checks every answer against the contract.
 
-    def __init__(self, handler: Any, contract: Contract) -> None:
+    Each invocation's context gives the handler `timeout_seconds` from the moment it is called.
+    """
+
+    def __init__(
+        self, handler: Any, contract: Contract, timeout_seconds: float = 30, authorizer: dict[str, Any] | None = None
+    ) -> None:
         self.handler = handler
         self.contract = contract
+        self.timeout_seconds = timeout_seconds
+        # What API Gateway's authorizer says about the caller (requestContext.authorizer); None: the event's own, a
+        # JWT whose subject is EVENT_SUBJECT; {}: no authorizer at all.
+        self.authorizer = authorizer
+
+    def as_caller(self, authorizer: dict[str, Any]) -> Api:
+        """The same API, called by someone else (see `jwt_caller` and `iam_caller`)."""
+        return Api(self.handler, self.contract, self.timeout_seconds, authorizer)
 
     def request(
         self,
@@ -70,7 +85,13 @@ class Api:
         event = http_event(
             method, quote(path, safe="/"), query=query, body=body, content_type=sent_type, headers=headers
         )
+        if self.authorizer is not None:
+            event["requestContext"]["authorizer"] = self.authorizer
+            if not self.authorizer:
+                del event["requestContext"]["authorizer"]
         context = lambda_context()
+        deadline_ms = int((time.time() + self.timeout_seconds) * 1000)
+        context = LambdaContext(context.aws_request_id, None, None, deadline_ms, context.invoked_function_arn)
         result = self.handler(event, context)
         assert set(result) == {"statusCode", "headers", "cookies", "body", "isBase64Encoded"}
         assert not result["isBase64Encoded"], "a JSON API answers text"
@@ -117,6 +138,22 @@ class Api:
             if token is None:
                 return pages
         raise AssertionError("the walk did not end")
+
+
+# The subject of the JWT in tests/events/http_api_v2.json, which every request carries unless told otherwise.
+EVENT_SUBJECT = "user-42"
+
+
+def jwt_caller(subject: str | None, scopes: list[str] | None = None, **claims: str) -> dict[str, Any]:
+    """An HTTP API JWT authorizer's findings: the token's claims (a `sub` unless None) and scopes."""
+    found = {**claims} if subject is None else {"sub": subject, **claims}
+    return {"jwt": {"claims": found, "scopes": scopes}}
+
+
+def iam_caller(arn: str) -> dict[str, Any]:
+    """An HTTP API IAM authorizer's findings: the SigV4 signer."""
+    fields = {"accessKey": "AKIA0000000000000000", "accountId": "123456789012", "callerId": "AIDA0000000000000000"}
+    return {"iam": {**fields, "principalOrgId": None, "userArn": arn, "userId": "AIDA0000000000000000"}}
 
 
 @pytest.fixture(scope="package")

@@ -5,11 +5,17 @@ Every user item has exactly one listing entry holding the same fields and versio
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from tests.api.conftest import TABLE_NAME
 
 PUBLIC_FIELDS = ("id", "name", "email", "createdAt", "updatedAt")
+
+
+def one_address(email: str) -> str:
+    """What an address is reserved as: compatibility-normalized (NFKC) and case-folded, normalized again after."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", email).casefold())
 
 
 def raw_items(dynamodb: Any) -> list[dict[str, Any]]:
@@ -43,13 +49,13 @@ def assert_table_agrees(dynamodb: Any) -> dict[str, dict[str, Any]]:
         assert set(entry) == set(user)
     assert all(item["sk"]["S"] == "EMAIL" for item in addresses.values())
     holders = {key.removeprefix("EMAIL#"): item["userId"]["S"] for key, item in addresses.items()}
-    assert holders == {user["email"]["S"].casefold(): user_id for user_id, user in users.items()}
+    assert holders == {one_address(user["email"]["S"]): user_id for user_id, user in users.items()}
     return users
 
 
 def address_holders(dynamodb: Any) -> dict[str, str]:
-    """Check the table agrees with itself; each held (case-folded) address → the id of the user holding it."""
-    return {user["email"]["S"].casefold(): user_id for user_id, user in assert_table_agrees(dynamodb).items()}
+    """Check the table agrees with itself; each held (normalized) address → the id of the user holding it."""
+    return {one_address(user["email"]["S"]): user_id for user_id, user in assert_table_agrees(dynamodb).items()}
 
 
 def stored_users(dynamodb: Any) -> dict[str, dict[str, str]]:

@@ -103,3 +103,14 @@ def test_the_table_is_created_from_the_definition(api: Api, dynamodb: Any, api_m
     assert described["KeySchema"] == definition["KeySchema"]
     assert sorted(described["AttributeDefinitions"], key=str) == sorted(definition["AttributeDefinitions"], key=str)
     assert described.get("GlobalSecondaryIndexes", []) == []
+
+
+def test_the_table_expires_items_by_the_ttl_attribute(
+    api: Api, dynamodb: Any, api_modules: dict[str, ModuleType]
+) -> None:
+    table, storage = api_modules["table"], api_modules["storage"]
+    assert table.TIME_TO_LIVE == {"AttributeName": table.TTL_ATTRIBUTE, "Enabled": True}
+    # The attribute storage writes on tombstones is the one the table's TTL reads.
+    assert storage.EXPIRES_AT == table.TTL_ATTRIBUTE
+    described = dynamodb.describe_time_to_live(TableName=TABLE_NAME)["TimeToLiveDescription"]
+    assert described == {"TimeToLiveStatus": "ENABLED", "AttributeName": table.TTL_ATTRIBUTE}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import unicodedata
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -97,8 +99,8 @@ def test_post_refuses_bad_addresses(api: Api, dynamodb: Any, email: str) -> None
         ("x", OK_EMAIL),
         ("x" * 100, OK_EMAIL),
         ("🙂" * 100, OK_EMAIL),  # counted in code points, not bytes or UTF-16 units
-        ("👩‍👩‍👧‍👦" * 14, OK_EMAIL),  # 98 code points
-        ("\u3000 " + "x" * 100 + "\t\n", OK_EMAIL),
+        ("🇫🇷" * 50, OK_EMAIL),  # 100 code points
+        ("\u3000 " + "x" * 100 + " \u2029", OK_EMAIL),
         (OK_NAME, "a" * 242 + "@example.com"),  # 254 characters
         (OK_NAME, "a@b.co"),
         (OK_NAME, "first.last+tag@sub.example.co.uk"),
@@ -109,8 +111,63 @@ def test_post_refuses_bad_addresses(api: Api, dynamodb: Any, email: str) -> None
 def test_post_accepts_the_boundaries(api: Api, name: str, email: str) -> None:
     reply = api.post("/users", {"name": name, "email": email})
     assert reply.status == 201, reply.body
-    assert reply.json()["name"] == name
+    assert reply.json()["name"] == name.strip()
     assert reply.json()["email"] == email
+
+
+# Control (Cc) and format (Cf) characters: invisible, or changing how the text around them shows.
+CONTROLS = [
+    "\x00",  # NUL
+    "\x1b[31m",  # an ANSI escape sequence
+    "\t",
+    "\n",
+    "\x7f",  # DEL
+    "\x85",  # NEL
+    "\u200b",  # zero-width space
+    "\u200c",  # zero-width non-joiner
+    "\u200d",  # zero-width joiner
+    "\u202e",  # right-to-left override
+    "\u2066",  # left-to-right isolate
+    "\u00ad",  # soft hyphen
+    "\ufeff",  # byte order mark
+    "\U000e0041",  # a tag character
+]
+
+
+@pytest.mark.parametrize("control", CONTROLS)
+def test_control_and_format_characters_are_refused_in_names(api: Api, dynamodb: Any, control: str) -> None:
+    user = api.create(OK_NAME, OK_EMAIL)
+    before = items(dynamodb)
+    for name in (f"Ada{control}Lovelace", f"{control}Ada", f"Ada{control}", f"Ada {control} "):
+        for reply in (
+            api.post("/users", {"name": name, "email": "other@example.com"}),
+            api.patch(f"/users/{user['id']}", {"name": name}),
+        ):
+            assert reply.status == 400, (name, reply.body)
+            assert set(reply.json()["errors"]) == {"name"}
+            assert "control" in reply.json()["errors"]["name"]
+    assert items(dynamodb) == before
+
+
+@pytest.mark.parametrize("control", CONTROLS)
+def test_control_and_format_characters_are_refused_in_addresses(api: Api, dynamodb: Any, control: str) -> None:
+    user = api.create(OK_NAME, OK_EMAIL)
+    before = items(dynamodb)
+    for email in (f"gr{control}ace@example.com", f"{control}grace@example.com", f"grace@exam{control}ple.com"):
+        for reply in (
+            api.post("/users", {"name": "Grace", "email": email}),
+            api.patch(f"/users/{user['id']}", {"email": email}),
+        ):
+            assert reply.status == 400, (email, reply.body)
+            assert set(reply.json()["errors"]) == {"email"}
+    assert items(dynamodb) == before
+
+
+def test_the_control_characters_refused_are_exactly_unicodes_cc_and_cf(api_modules: dict[str, ModuleType]) -> None:
+    validation = api_modules["validation"]
+    expected = {code for code in range(0x110000) if unicodedata.category(chr(code)) in ("Cc", "Cf")}
+    refused = {code for code in range(0x110000) if validation.has_control(chr(code))}
+    assert refused == expected, (sorted(refused - expected)[:5], sorted(expected - refused)[:5])
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate as validate_spec
 
-from tests.api.conftest import Api, point_storage_at
+from tests.api.conftest import Api, jwt_caller, point_storage_at
 from tests.api.contract import DOCUMENT_PATH, Contract
 from tests.api.storage.test_unavailable import closed_port
 
@@ -53,14 +53,16 @@ _ECMA_WHITESPACE = "\t\n\v\f\r \xa0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff" +
 
 
 def _disputed_characters() -> list[str]:
-    """Every character some dialect might read differently: whitespace of any reading, separators, controls, format."""
+    """Every character some dialect might read differently, or the rules single out: whitespace of any reading,
+    separators, controls and format characters (astral ones too), and the astral plane's edges."""
     return [
         char
-        for char in map(chr, range(0x10000))
+        for char in map(chr, range(0x110000))
         if char.isspace()
         or char in _ECMA_WHITESPACE
         or unicodedata.category(char) in ("Zs", "Zl", "Zp", "Cc", "Cf")
         or ord(char) < 0x100
+        or ord(char) in (0x10000, 0x10FFFF)
     ]
 
 
@@ -144,6 +146,9 @@ def test_every_documented_response_happens_and_conforms(
     checked.get("/users/nobody")
     checked.patch(path, {"name": "Ada L."})
     checked.patch("/users/nobody", {"name": "Ada L."})
+    stranger = checked.as_caller(jwt_caller("stranger"))
+    stranger.patch(path, {"name": "Eve"})  # 403
+    stranger.delete(path)  # 403
     checked.delete(f"/users/{other['id']}")
     checked.delete(f"/users/{other['id']}")
     checked.get("/openapi.json")

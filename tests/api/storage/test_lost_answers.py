@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -297,3 +298,18 @@ def test_concurrent_mixed_changes_with_lost_answers_lose_no_write(api: Api, faul
     assert stored_users(dynamodb) == {user["id"]: user for user in finals}
     assert sorted(map(str, api.get("/users", "limit=100").json()["items"])) == sorted(map(str, finals))
     assert faults.count(TRANSACT) > 30
+
+
+def test_a_tombstone_left_behind_expires_by_epoch_seconds(api: Api, faults: Faults, dynamodb: Any) -> None:
+    """DynamoDB's TTL only reads a Number of seconds since the epoch (a string or milliseconds never expire)."""
+    user = api.create("Ada", "ada@example.com")
+    faults.queue("DeleteItem", error("InternalServerError", 500), error("InternalServerError", 500))
+    before = time.time()
+
+    assert api.delete(f"/users/{user['id']}").status == 204
+
+    [tombstone] = raw_items(dynamodb)
+    assert set(tombstone["expiresAt"]) == {"N"}
+    expires = tombstone["expiresAt"]["N"]
+    assert expires.isdigit(), expires
+    assert before + storage.TOMBSTONE_SECONDS - 1 <= int(expires) <= time.time() + storage.TOMBSTONE_SECONDS + 1

@@ -6,14 +6,21 @@ After each race the raw table is read: users, listing entries and address items 
 
 from __future__ import annotations
 
+import itertools
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from tests.api.conftest import Api, Reply
+import storage
+from botocore.awsrequest import AWSPreparedRequest
+
+from tests.api.conftest import Api, Reply, users_table
+from tests.api.faults import Faults, then
 from tests.api.stored import address_holders
+from tools.moto_server import MotoServer
 
 
 def together(count: int, request: Callable[[int], Reply]) -> list[Reply]:
@@ -141,3 +148,76 @@ def test_changes_racing_a_delete_leave_no_address_behind(api: Api, dynamodb: Any
         for page in api.walk(100):
             for listed_user in page:
                 assert api.delete(f"/users/{listed_user['id']}").status == 204
+
+
+def slow_network(request: AWSPreparedRequest) -> None:
+    """Every call takes a little longer on its way, as over a real network: the races are wider."""
+    time.sleep(NETWORK_SECONDS)
+
+
+NETWORK_SECONDS = 0.01
+
+
+def test_ten_concurrent_changes_of_one_users_address_all_succeed(api: Api, faults: Faults, dynamodb: Any) -> None:
+    """Contention is no outage: each PATCH re-reads and re-applies until it commits (the last writer wins).
+
+    Over a network slow enough to make the races wide; every round, every writer wins in the end.
+    """
+    faults.always(slow_network)
+    users = []
+    for round_ in range(20):
+        user = api.create(f"Contended {round_}", f"contended{round_}@example.com")
+        users.append(user["id"])
+        path = f"/users/{user['id']}"
+        addresses = [f"round{round_}.writer{n}@example.com" for n in range(10)]
+
+        def change(n: int, path: str = path, addresses: list[str] = addresses) -> Reply:
+            return api.patch(path, {"email": addresses[n]})
+
+        replies = together(10, change)
+
+        failed = [reply.body for reply in replies if reply.status != 200]
+        assert not failed, failed
+        final = api.get(path).json()
+        assert final["email"] in addresses
+        # One reservation per user, for its final address (the table agrees with itself): none lost, none leaked.
+        assert address_holders(dynamodb)[final["email"]] == user["id"]
+        assert sorted(address_holders(dynamodb).values()) == sorted(users)
+
+
+LOSSES = 12  # more than any fixed number of tries a write used to get
+
+
+def test_a_change_that_loses_many_races_in_a_row_still_commits(api: Api, faults: Faults, moto: MotoServer) -> None:
+    """Each of the PATCH's first LOSSES transactions meets a change another instance made just before it."""
+    user = api.create("Ada", "ada@example.com")
+    other = users_table(moto.endpoint)
+
+    def change(n: int) -> Callable[[], object]:
+        return lambda: other.update(user["id"], name=f"Other {n}")
+
+    faults.queue("TransactWriteItems", *(then(change(n)) for n in range(LOSSES)))
+
+    reply = api.patch(f"/users/{user['id']}", {"email": "countess@example.com"})
+
+    assert reply.status == 200, reply.body
+    assert reply.json()["name"] == f"Other {LOSSES - 1}"  # re-applied to the user as the last change left it
+    assert reply.json()["email"] == "countess@example.com"
+    assert faults.count("TransactWriteItems") == 1 + LOSSES + 1  # the create's, the lost ones, the winner
+
+
+def test_a_change_racing_until_its_time_runs_out_is_503(api: Api, faults: Faults, moto: MotoServer) -> None:
+    """Losing for as long as the invocation lasts: a 503 while there is still time to answer, and nothing changed."""
+    user = api.create("Ada", "ada@example.com")
+    other = users_table(moto.endpoint)
+    changes = itertools.count()
+    faults.always(then(lambda: other.update(user["id"], name=f"Other {next(changes)}")), "TransactWriteItems")
+    hurried = Api(api.handler, api.contract, timeout_seconds=storage.WORST_CALL_SECONDS + 1.5)
+
+    started = time.monotonic()
+    reply = hurried.patch(f"/users/{user['id']}", {"email": "countess@example.com"})
+
+    assert reply.status == 503
+    assert time.monotonic() - started < 2.5
+    faults.always(None)
+    assert api.get(f"/users/{user['id']}").json()["email"] == "ada@example.com"
