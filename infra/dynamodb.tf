@@ -20,6 +20,12 @@ resource "aws_dynamodb_table" "users" {
     enabled = true
   }
 
+  # Tombstones the code leaves behind carry expiresAt (epoch seconds, table.TTL_ATTRIBUTE): DynamoDB removes them.
+  ttl {
+    attribute_name = "expiresAt"
+    enabled        = true
+  }
+
   # checkov:skip=CKV_AWS_119:Encrypted with the AWS managed key (aws/dynamodb); a customer managed KMS key would add a monthly charge to an otherwise free-at-rest stack.
   server_side_encryption {
     enabled = true

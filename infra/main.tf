@@ -12,6 +12,10 @@ locals {
     PAGE_TOKEN_KEY = local.page_token_key
     # Keys that still verify the tokens clients hold, after a rotation.
     PAGE_TOKEN_PREVIOUS_KEYS = length(var.page_token_previous_keys) > 0 ? sensitive(join(",", var.page_token_previous_keys)) : null
+    # Who may change or delete a user (docs/users-api.md): behind AWS_IAM every caller is a service or operator
+    # granted the invoke policy, so each is trusted; behind JWT only the user's creator or an administrator.
+    USERS_TRUSTED_CALLERS = coalesce(var.users_trusted_callers, var.authorization == "AWS_IAM") ? "true" : "false"
+    USERS_ADMIN_SCOPE     = var.users_admin_scope
   }
 }
 

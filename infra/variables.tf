@@ -205,3 +205,15 @@ variable "function_zip" {
   type        = string
   default     = null
 }
+
+variable "users_trusted_callers" {
+  description = "Whether every caller may change or delete any user (a service calling on its own behalf). Null (the default) trusts callers behind AWS_IAM authorization, each a principal granted the invoke policy, and nobody else: behind JWT only a user's creator, or a token with the administrator scope, may change it."
+  type        = bool
+  default     = null
+}
+
+variable "users_admin_scope" {
+  description = "The JWT scope that lets a caller change or delete any user. Null keeps the code's default, users:admin; an empty string gives no scope that power."
+  type        = string
+  default     = null
+}

@@ -13,7 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from table import EMAIL_PREFIX, EMAIL_SORT_KEY, LISTING_PARTITION, TABLE_DEFINITION, USER_PREFIX, USER_SORT_KEY
+from table import (
+    EMAIL_PREFIX,
+    EMAIL_SORT_KEY,
+    LISTING_PARTITION,
+    TABLE_DEFINITION,
+    TIME_TO_LIVE,
+    TTL_ATTRIBUTE,
+    USER_PREFIX,
+    USER_SORT_KEY,
+)
 
 from flask_lambda import package
 from lambda_wsgi import settings
@@ -210,6 +219,12 @@ def test_table_layout_is_table_definition(config: Configuration) -> None:
     assert block(table, "point_in_time_recovery")["enabled"] is True
     assert block(table, "server_side_encryption")["enabled"] is True
     assert table["deletion_protection_enabled"] == "${var.table_deletion_protection}"
+
+
+def test_the_tables_ttl_is_the_one_the_code_writes(config: Configuration) -> None:
+    ttl = block(config.resource("aws_dynamodb_table", "users"), "ttl")
+    assert {"AttributeName": ttl["attribute_name"], "Enabled": ttl["enabled"]} == TIME_TO_LIVE
+    assert TIME_TO_LIVE == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
 
 
 def test_storage_takes_its_key_names_from_the_table_definition() -> None:

@@ -17,10 +17,10 @@ from typing import Any
 import storage
 from botocore.awsrequest import AWSPreparedRequest
 
+from flask_lambda.moto_server import MotoServer
 from tests.api.conftest import Api, Reply, users_table
 from tests.api.faults import Faults, then
 from tests.api.stored import address_holders
-from tools.moto_server import MotoServer
 
 
 def together(count: int, request: Callable[[int], Reply]) -> list[Reply]:
