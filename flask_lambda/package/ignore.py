@@ -39,6 +39,18 @@ FUNCTION_EXCLUSIONS: dict[str, tuple[str, ...]] = {
     "local secrets": (".env", ".env.*", ".envrc"),
     "editor and OS files": (".DS_Store", "Thumbs.db", "*.swp", "*.swo", "*~", ".idea/", ".vscode/"),
     "the build's own inputs": ("/requirements*.txt", f"/{IGNORE_FILE}", "/pyproject.toml"),
+    # A project's deployment lives beside its code (`flask-lambda new` writes main.tf there) and stays home.
+    "Terraform": (
+        "*.tf",
+        "*.tf.json",
+        "*.tfvars",
+        "*.tfvars.json",
+        "*.tfstate",
+        "*.tfstate.*",
+        "*.tfplan",
+        ".terraform/",
+        ".terraform.lock.hcl",
+    ),
 }
 # The first bytes of a pyc of Python 3.13 (importlib.util.MAGIC_NUMBER there), the only bytecode Lambda loads.
 PYC_MAGIC = (3571).to_bytes(2, "little") + b"\r\n"

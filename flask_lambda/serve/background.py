@@ -34,7 +34,8 @@ class BackgroundServe:
     """One serve process, started with `args` after `--port 0`; its output is read into `stdout` and `stderr`.
 
     `command` is what starts serve (`python -m flask_lambda.serve` by default), `env` its whole environment (this
-    process's by default), `keep` how many recent lines of each stream to keep (all by default).
+    process's by default), `cwd` where it starts (the checkout holding flask_lambda by default), `keep` how many
+    recent lines of each stream to keep (all by default).
     """
 
     start_timeout = START_TIMEOUT
@@ -45,11 +46,12 @@ class BackgroundServe:
         *,
         command: Sequence[str] | None = None,
         env: Mapping[str, str] | None = None,
+        cwd: Path = ROOT,
         keep: int | None = None,
     ) -> None:
         self.process = subprocess.Popen(
             [*(command or [sys.executable, "-m", "flask_lambda.serve"]), "--port", "0", *args],
-            cwd=ROOT,
+            cwd=cwd,
             env=None if env is None else dict(env),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

@@ -54,6 +54,15 @@ EXCLUDED = {
     "/requirements*.txt": "requirements-dev.txt",
     "/.lambdaignore": ".lambdaignore",
     "/pyproject.toml": "pyproject.toml",
+    "*.tf": "main.tf",
+    "*.tf.json": "override.tf.json",
+    "*.tfvars": "prod.tfvars",
+    "*.tfvars.json": "terraform.tfvars.json",
+    "*.tfstate": "terraform.tfstate",
+    "*.tfstate.*": "terraform.tfstate.backup",
+    "*.tfplan": "release.tfplan",
+    ".terraform/": ".terraform/providers/README",
+    ".terraform.lock.hcl": ".terraform.lock.hcl",
 }
 
 
