@@ -213,7 +213,8 @@ variable "users_trusted_callers" {
 }
 
 variable "users_admin_scope" {
-  description = "The JWT scope that lets a caller change or delete any user. Null keeps the code's default, users:admin; an empty string gives no scope that power."
+  description = "The JWT scope that lets a caller change or delete any user; an empty string gives no scope that power."
   type        = string
-  default     = null
+  default     = "users:admin"
+  nullable    = false
 }

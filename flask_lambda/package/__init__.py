@@ -11,7 +11,7 @@ from .common import LAYER_DIR, LAYER_REQUIREMENTS, PYTHON_VERSION, PackageError,
 from .function import FUNCTION_REQUIREMENTS, TASK_ROOT, build_function, function_files
 from .ignore import FUNCTION_EXCLUSIONS, IGNORE_FILE, PYC_MAGIC, Exclusions
 from .layer import LAYER_ROOT, build_layer, layer_inputs_digest
-from .pip import ARCHITECTURES, host_architecture, pip_platforms
+from .pip import ARCHITECTURES, host_architecture, pinned_blocks, pinned_versions, pip_platforms
 from .zips import Built, write_zip
 
 __all__ = [
@@ -40,6 +40,8 @@ __all__ = [
     "layer_inputs_digest",
     "main",
     "parse_args",
+    "pinned_blocks",
+    "pinned_versions",
     "pip_platforms",
     "write_zip",
 ]

@@ -33,7 +33,8 @@ def pip_platforms(arch: str) -> list[str]:
 
 
 def install(requirements: Path, target: Path, arch: str, *, layer_versions: dict[str, str] | None = None) -> None:
-    """pip installs `requirements` into `target` for Lambda, constrained to `layer_versions` when given.
+    """pip installs `requirements` into `target` for Lambda: the layer's complete pins, checked against their hashes,
+    or a function's requirements, constrained to the layer's versions (`layer_versions`).
 
     pip runs in the requirements file's folder, so the paths written in it (a local wheel) are read from there,
     wherever the build was started.
@@ -41,7 +42,10 @@ def install(requirements: Path, target: Path, arch: str, *, layer_versions: dict
     requirements, target = requirements.absolute(), target.absolute()
     command = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-input"]
     command += ["--progress-bar", "off", "--target", str(target), "--requirement", str(requirements), "--no-compile"]
-    if layer_versions is not None:
+    if layer_versions is None:
+        # What the layer ships: exactly the files its pins name, whatever index this machine's pip is set up with.
+        command += ["--require-hashes", "--no-deps"]
+    else:
         constraints = target.with_name(f"{target.name}-constraints.txt")
         constraints.write_text("".join(f"{name}=={version}\n" for name, version in sorted(layer_versions.items())))
         command += ["--constraint", str(constraints)]
@@ -94,3 +98,30 @@ def _layer_conflicts(pip_output: list[str], layer_versions: dict[str, str]) -> l
 def normalise(distribution: str) -> str:
     """A distribution name as packaging compares them (PEP 503): `Flask_Cors` is `flask-cors`."""
     return re.sub(r"[-_.]+", "-", distribution).lower()
+
+
+# A requirement of a compiled requirements file: `name==version`, its hashes on the continuation lines below.
+_PINNED = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==(?P<version>[^\s;\\]+)")
+
+
+def pinned_blocks(requirements: Path) -> dict[str, tuple[str, str]]:
+    """Each pinned distribution of a requirements file (normalised name) -> (version, its lines with hashes)."""
+    blocks: dict[str, tuple[str, str]] = {}
+    current: list[str] = []
+    name = version = ""
+    for line in [*requirements.read_text(encoding="utf-8").splitlines(), ""]:
+        if current and current[-1].endswith("\\"):
+            current.append(line)
+            continue
+        if current:
+            blocks[normalise(name)] = (version, "\n".join(current))
+            current = []
+        match = _PINNED.match(line)
+        if match:
+            name, version, current = match["name"], match["version"], [line]
+    return blocks
+
+
+def pinned_versions(requirements: Path) -> dict[str, str]:
+    """Normalised distribution name -> the version `requirements` pins it to."""
+    return {name: version for name, (version, _) in pinned_blocks(requirements).items()}

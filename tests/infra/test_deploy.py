@@ -607,6 +607,9 @@ def test_jwt_mode_replaces_sigv4_in_place(deployment: Deployment, moto: Moto) ->
         "module.function.aws_apigatewayv2_api.this": "updated in-place",
         "module.function.aws_iam_policy.invoke[0]": "destroyed",
         **{f'module.function.aws_apigatewayv2_route.this["{key}"]': "updated in-place" for key in routes},
+        # Behind JWT the users API trusts callers no more (USERS_TRUSTED_CALLERS): a new version goes live.
+        "module.function.aws_lambda_function.this": "updated in-place",
+        "module.function.aws_lambda_alias.this": "updated in-place",
     }
     terraform.run(workdir, "apply", "-input=false", "jwt.tfplan")
     again = terraform.run(workdir, "plan", "-input=false", "-detailed-exitcode", *options, expect=(0, 2))

@@ -141,11 +141,13 @@ def build_with_pip(contender: Contender, work: Path, python: str = sys.executabl
 
 
 def _flask_stack(contender: Contender, work: Path) -> Path:
-    """What the layer's requirements pin, without pybase64 for a peer: only this layer (and the floor, which
-    encodes as it does) uses it, and a peer's users would not install it."""
-    if contender.role == "floor":
-        return LAYER_REQUIREMENTS
-    kept = [line for line in LAYER_REQUIREMENTS.read_text().splitlines() if not line.startswith("pybase64")]
+    """The versions the layer's requirements pin, without pybase64 for a peer: only this layer (and the floor,
+    which encodes as it does) uses it, and a peer's users would not install it. Versions only: pip installs the
+    peer's own distributions beside them, which the layer's hashes do not cover."""
+    from flask_lambda.package import pinned_versions
+
+    pins = pinned_versions(LAYER_REQUIREMENTS)
+    kept = [f"{name}=={version}" for name, version in pins.items() if contender.role == "floor" or name != "pybase64"]
     requirements = work / "requirements.txt"
     requirements.write_text("\n".join(kept) + "\n")
     return requirements

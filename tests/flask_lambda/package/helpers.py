@@ -146,5 +146,4 @@ def make_wheel(folder: Path, name: str, files: dict[str, tuple[str, int]], requi
 
 
 def layer_pins() -> dict[str, str]:
-    lines = (ROOT / "requirements" / "layer.txt").read_text().splitlines()
-    return dict(line.split("==") for line in lines if line.strip() and not line.startswith("#"))
+    return package.pinned_versions(ROOT / "requirements" / "layer.txt")

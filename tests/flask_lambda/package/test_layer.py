@@ -32,11 +32,7 @@ def test_the_layer_holds_the_adapter_and_the_pinned_packages_only(builds: list[t
     # The SnapStart hooks module and the runtime interface client are Lambda's runtime's, never the layer's.
     assert not [name for name in inside if name.startswith(("snapshot_restore_py", "awslambdaric"))]
 
-    pins = dict(
-        line.split("==")
-        for line in (ROOT / "requirements" / "layer.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    )
+    pins = package.pinned_versions(ROOT / "requirements" / "layer.txt")
     pinned = {name.lower() for name in pins}
     import_names = {
         top

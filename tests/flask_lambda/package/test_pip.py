@@ -1,4 +1,4 @@
-"""pip: a failing install stops the build, and a conflict with the layer names both versions."""
+"""pip: the layer's pins and their hashes, a failing install stops the build, a conflict with the layer names both."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from flask_lambda import package
+from tests.conftest import ROOT
 from tests.flask_lambda.conftest import ECHO_DIR
 from tests.flask_lambda.package.helpers import function_with_requirements, layer_pins, make_wheel, run_package
 
@@ -44,3 +45,39 @@ def test_a_requirement_the_layers_versions_cannot_meet_names_both_versions(
         f"{package.display(function_dir / 'requirements.txt')} conflicts with the layer: {conflict} (the function "
         "imports the layer's copy: ask for the layer's version or leave the package to the layer)"
     )
+
+
+def test_pins_are_read_from_a_compiled_requirements_file_with_their_hashes(tmp_path: Path) -> None:
+    requirements = tmp_path / "layer.txt"
+    requirements.write_text(
+        "# compiled\n"
+        "flask==3.1.3 \\\n"
+        "    --hash=sha256:aa \\\n"
+        "    --hash=sha256:bb\n"
+        "    # via -r layer.in\n"
+        "Jinja2==3.1.6 \\\n"
+        "    --hash=sha256:cc\n"
+        "moto[server]==5.2.5\n"
+    )
+    assert package.pinned_versions(requirements) == {"flask": "3.1.3", "jinja2": "3.1.6", "moto": "5.2.5"}
+    blocks = package.pinned_blocks(requirements)
+    assert blocks["flask"][1] == "flask==3.1.3 \\\n    --hash=sha256:aa \\\n    --hash=sha256:bb"
+    assert blocks["jinja2"][1] == "Jinja2==3.1.6 \\\n    --hash=sha256:cc"
+
+
+def test_the_layers_pins_carry_hashes_for_every_file() -> None:
+    layer = ROOT / "requirements" / "layer.txt"
+    blocks = package.pinned_blocks(layer)
+    assert set(blocks) == set(package.pinned_versions(layer)) >= {"flask", "werkzeug", "pybase64"}
+    assert all("--hash=sha256:" in block for _, block in blocks.values())
+
+
+def test_a_layer_file_whose_hash_differs_from_its_pin_is_refused(tmp_path: Path) -> None:
+    requirements = tmp_path / "layer.txt"
+    requirements.write_text("blinker==1.9.0 --hash=sha256:" + "0" * 64 + "\n")
+    completed = run_package(
+        "--out-dir", str(tmp_path / "dist"), "--function-dir", str(ECHO_DIR), "--requirements", str(requirements)
+    )
+    assert completed.returncode == 1
+    assert "pip could not install" in completed.stderr
+    assert "HASH" in completed.stderr.upper()
