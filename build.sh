@@ -69,8 +69,14 @@ narrows_run() {
 }
 
 cmd_test() {
-  # The whole run lints first; a narrowed run is the quick loop, and `./build.sh lint` lints on its own.
-  if narrows_run "$@"; then dev_venv; else cmd_lint; fi
+  # The whole run lints first, then spreads the test files over every core (TEST_WORKERS=1 for one process);
+  # a narrowed run is the quick loop, and `./build.sh lint` lints on its own.
+  if narrows_run "$@"; then
+    dev_venv
+  else
+    cmd_lint
+    set -- -n "${TEST_WORKERS:-auto}" --dist loadfile "$@"
+  fi
   # checkov pins its own dependency tree, so it lives in a venv of its own.
   if [ -f "$ROOT/requirements/checkov.txt" ]; then
     venv "$ROOT/.venv-checkov" "$ROOT/requirements/checkov.txt"
