@@ -183,6 +183,7 @@ def _function_options(parser: argparse.ArgumentParser, args: argparse.Namespace,
     return FunctionOptions(
         # Paths are the caller's: relative ones resolve from where the command was typed.
         function_dir=args.function_dir.absolute(),
+        name=project.name,
         layer_zip=_absolute(args.layer_zip),
         function_zip=_absolute(args.function_zip),
         # The app the function will serve, as `--env LAMBDA_WSGI_APP=...` sets it, must be in the code.

@@ -82,8 +82,8 @@ def function_config(function: FunctionOptions, layout: Layout, store: Store, run
     return FunctionConfig(
         runtime_python=runtime_python,
         task_root=layout.task_root,
-        environment=lambda_environment(layout, runtime_python, function.region, variables),
-        function_arn=function_arn(function.region),
+        environment=lambda_environment(layout, runtime_python, function.region, function.name, variables),
+        function_arn=function_arn(function.region, function.name),
         timeout=function.timeout,
     )
 

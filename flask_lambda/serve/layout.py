@@ -10,7 +10,6 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-FUNCTION_NAME = "flask-users-api"  # as infra/ names it with the default prefix
 MEMORY_MB = 256  # infra/variables.tf's default
 PYTHON = "python3.13"
 
@@ -42,11 +41,13 @@ def unpack(layer_zip: Path, function_zip: Path, root: Path) -> Layout:
     return layout
 
 
-def function_arn(region: str) -> str:
-    return f"arn:aws:lambda:{region}:000000000000:function:{FUNCTION_NAME}"
+def function_arn(region: str, name: str) -> str:
+    return f"arn:aws:lambda:{region}:000000000000:function:{name}"
 
 
-def lambda_environment(layout: Layout, runtime_python: Path, region: str, variables: dict[str, str]) -> dict[str, str]:
+def lambda_environment(
+    layout: Layout, runtime_python: Path, region: str, name: str, variables: dict[str, str]
+) -> dict[str, str]:
     """The variables an environment starts with: Lambda's own, then the function's `variables`.
 
     Nothing is inherited from serve's own environment, so the function sees what it would see on Lambda.
@@ -69,10 +70,10 @@ def lambda_environment(layout: Layout, runtime_python: Path, region: str, variab
         "LAMBDA_RUNTIME_DIR": str(runtime_python.parent.parent),
         "_HANDLER": "main.handler",
         "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
-        "AWS_LAMBDA_FUNCTION_NAME": FUNCTION_NAME,
+        "AWS_LAMBDA_FUNCTION_NAME": name,
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(MEMORY_MB),
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{FUNCTION_NAME}",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,

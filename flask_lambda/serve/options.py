@@ -19,6 +19,8 @@ class FunctionOptions:
     """The function: where its code comes from, its architecture, and the settings its environments get."""
 
     function_dir: Path  # absolute, as typed from where the command ran
+    # The function's name on Lambda (AWS_LAMBDA_FUNCTION_NAME, its ARN): the project folder's, as `new` names it.
+    name: str
     layer_zip: Path | None  # None: built
     function_zip: Path | None  # None: built from function_dir
     app: str  # the `module:attribute` the built function must serve (LAMBDA_WSGI_APP)

@@ -152,3 +152,10 @@ def test_the_try_line_fits_what_is_served(routes: tuple[str, ...], authorization
     flags = {"--jwt-claims": ["--jwt-claims", "{}"], "--iam-principal": ["--iam-principal", ROLE]}
     authorizer = parse_args(flags.get(authorization or "", [])).authorizer
     assert try_command("http://127.0.0.1:8000", RouteTable(routes), authorizer) == expected
+
+
+def test_the_function_is_named_after_its_folder_as_new_names_it(tmp_path: Path) -> None:
+    folder = tmp_path / "Hello Site"
+    folder.mkdir()
+    assert parse_args(["--function-dir", str(folder)]).function.name == "hello-site"
+    assert parse_args(["--function-dir", str(API_DIR)]).function.name == "api"
