@@ -59,7 +59,8 @@ class Connection:
         self._sock = sock
         self._deadlines = deadlines
         self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
-        self._received = bytearray()  # this request's bytes so far (and any pipelined after it)
+        self._received = bytearray()  # this request's head so far (with any bytes that came after it)
+        self._reading_head = False
         self._request_by = 0.0
         self._request: h11.Request | None = None
 
@@ -73,6 +74,7 @@ class Connection:
         self._request_by = now + self._deadlines.request
         head_by = min(self._request_by, now + self._deadlines.head)
         self._received = bytearray(self._h11.trailing_data[0])
+        self._reading_head = True
         try:
             event = self._next_event(head_by)
         except TimeoutError:
@@ -84,6 +86,7 @@ class Connection:
         if not isinstance(event, h11.Request):
             raise RefusalError(400, f"unexpected {type(event).__name__}")
         self._check(event)
+        self._reading_head, self._received = False, bytearray()
         self._request = event
         return event
 
@@ -165,7 +168,8 @@ class Connection:
                 data = self._sock.recv(65_536)
             except ConnectionError:
                 data = b""
-            self._received += data
+            if self._reading_head:
+                self._received += data
             self._h11.receive_data(data)
 
     def _send(self, event: h11.Event) -> None:
