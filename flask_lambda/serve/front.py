@@ -6,12 +6,17 @@ result is answered as HTTP.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
+import socket
+import socketserver
 import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import cast
+
+import h11
 
 from lambda_wsgi.aws import MAX_HTTP_API_BODY, MAX_INVOKE_PAYLOAD
 
@@ -20,10 +25,11 @@ from .access import AccessLine
 from .authorizer import Authorizer
 from .events import IncomingRequest, OutgoingResponse
 from .host import ServedCode
+from .http1 import Connection, Deadlines, RefusalError
 from .logs import Output
 from .pool import PoolClosedError, ThrottledError
 from .routes import DEFAULT_ROUTE, RouteTable
-from .wire import BadBodyError, BodyTooLargeError, LocalServer, read_body, send
+from .wire import BodyTooLargeError, LocalServer
 
 
 class Gateway:
@@ -93,15 +99,26 @@ class Gateway:
         if outcome.error is not None or outcome.result is None:
             line.error = outcome.error or "no result"
             return events.error_response(500, "Internal Server Error")
+        # API Gateway answers a result it cannot turn into a response 502, and so does serve.
         try:
-            return events.response_from_result(outcome.result)
+            response = events.response_from_result(outcome.result)
         except events.InvalidResultError as error:
             line.error = f"malformed Lambda proxy response: {error}"
-            return events.error_response(500, "Internal Server Error")
+            return events.error_response(502, "Internal Server Error")
+        name = unsendable_header(response.headers)
+        if name is not None:
+            # A CR or LF would end the header early and let the result write headers (or a response) of its own.
+            line.error = f"malformed Lambda proxy response: header {name!r} has a character no HTTP header may carry"
+            return events.error_response(502, "Internal Server Error")
+        return response
 
 
 # A client that sends nothing for this long, mid-request, gets 408; an idle kept-alive connection is closed.
 CLIENT_TIMEOUT = 5.0
+# A request's head must have arrived this long after the connection was ready for it, and its body too within
+# REQUEST_TIMEOUT: a client trickling a byte at a time cannot hold a connection (and its thread) for longer.
+HEAD_TIMEOUT = 10.0
+REQUEST_TIMEOUT = 30.0
 # Connections served at once, each on a thread; more are answered 503 at once rather than given a thread.
 MAX_CONNECTIONS = 64
 
@@ -113,98 +130,108 @@ class FrontServer(LocalServer):
         gateway: Callable[[], Gateway | None],
         *,
         client_timeout: float = CLIENT_TIMEOUT,
+        head_timeout: float = HEAD_TIMEOUT,
+        request_timeout: float = REQUEST_TIMEOUT,
         max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         super().__init__(address, FrontHandler, max_connections=max_connections)
         self.gateway = gateway
-        self.client_timeout = client_timeout
+        self.deadlines = Deadlines(between_bytes=client_timeout, head=head_timeout, request=request_timeout)
 
     @property
     def port(self) -> int:
         return int(self.server_address[1])
 
+    def serves_host(self, values: list[str]) -> bool:
+        """Whether a request's Host headers are exactly one, naming the address serve listens on.
 
-class FrontHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+        Any other name could be a web page's own, pointed at 127.0.0.1 by DNS rebinding.
+        """
+        return len(values) == 1 and values[0].lower() in {
+            f"{name}:{self.port}" for name in ("127.0.0.1", "localhost", "[::1]")
+        }
+
+
+class FrontHandler(socketserver.BaseRequestHandler):
     server: FrontServer
 
-    def setup(self) -> None:
-        super().setup()
-        self.connection.settimeout(self.server.client_timeout)  # every read and write on this connection
-
-    def handle_one_request(self) -> None:
-        """The stdlib's, except that a client stalling mid-request gets 408 rather than a silent close."""
+    def handle(self) -> None:
+        connection = Connection(cast(socket.socket, self.request), self.server.deadlines)
         try:
-            self.raw_requestline = self.rfile.readline(65537)
-        except (TimeoutError, ConnectionError):  # an idle kept-alive connection: nothing asked, nothing to answer
-            self.close_connection = True
-            return
-        if not self.raw_requestline:
-            self.close_connection = True
-            return
-        try:
-            if len(self.raw_requestline) > 65536:
-                self.send_error(414, "Request-URI Too Long")
-            elif self.parse_request():  # answers malformed requests itself, through send_error
-                getattr(self, "do_" + self.command)()
-        except TimeoutError:
-            self._refuse(408, "Request Timeout")
+            while (request := connection.next_request()) is not None:
+                if not self._serve(connection, request):
+                    return
+        except RefusalError as refusal:
+            _refuse(connection, refusal.status, refusal.message)
+        except (OSError, h11.LocalProtocolError):
+            pass  # the client went away, or left nothing a response could follow
 
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        # Whatever the request line was, the answer is HTTP/1.1 with a status line (never an HTTP/0.9 page).
-        self.request_version = self.protocol_version
-        self._refuse(code, message or self.responses.get(code, ("Error",))[0])
-
-    def _refuse(self, status: int, message: str) -> None:
-        try:
-            response = events.error_response(status, message)
-            send(self, status, response.headers, response.body, close=True)
-        except OSError:
-            self.close_connection = True
-
-    def __getattr__(self, name: str) -> Any:
-        # Any method reaches the function, as on a `$default` route: do_GET, do_PROPFIND, ...
-        if name.startswith("do_"):
-            return self._serve
-        raise AttributeError(name)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # replaced by the JSON access line
-
-    def _serve(self) -> None:
+    def _serve(self, connection: Connection, request: h11.Request) -> bool:
+        """Answer `request`; whether the connection takes another one."""
         started = time.perf_counter()
         gateway = self.server.gateway()
-        line = AccessLine(method=self.command, path=events.split_target(self.path)[0])
+        method, target = request.method.decode("ascii"), request.target.decode("latin-1")
+        line = AccessLine(method=method, path=events.split_target(target)[0])
+        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw_items()]
         close = False
         try:
-            body = read_body(self.rfile, self.headers, MAX_HTTP_API_BODY)
+            if not self.server.serves_host([value for name, value in headers if name.lower() == "host"]):
+                raise RefusalError(400, "the Host header does not name serve's address")
+            body = connection.read_body(MAX_HTTP_API_BODY)
         except BodyTooLargeError:
             response, close = events.error_response(413, "Request Entity Too Large"), True
-        except BadBodyError as error:
-            response, close = events.error_response(400, "Bad Request"), True
-            line.error = str(error)
+        except RefusalError as refusal:
+            line.error = refusal.reason
+            with contextlib.suppress(OSError):
+                _refuse(connection, refusal.status, refusal.message)
+            self._record(gateway, line, refusal.status, started)
+            return False
         else:
             if gateway is None:
                 response = events.error_response(503, "Service Unavailable")
             else:
-                request = IncomingRequest(
-                    method=self.command,
-                    target=self.path,
-                    protocol=self.request_version,
-                    headers=list(self.headers.items()),
+                incoming = IncomingRequest(
+                    method=method,
+                    target=target,
+                    protocol=f"HTTP/{request.http_version.decode()}",
+                    headers=headers,
                     body=body,
                     source_ip=self.client_address[0],
                     server_port=self.server.port,
                 )
-                response = gateway.handle(request, line)
-        headers = response.headers
+                response = gateway.handle(incoming, line)
+        response_headers = response.headers
         if line.request_id is not None:
-            headers = [*headers, ("apigw-requestid", line.request_id)]
+            response_headers = [*response_headers, ("apigw-requestid", line.request_id)]
         try:
-            send(self, response.status, headers, response.body, head_only=self.command == "HEAD", close=close)
+            more = connection.respond(
+                response.status, response_headers, response.body, head_only=method == "HEAD", close=close
+            )
         except OSError:
-            self.close_connection = True  # the client went away; the access line still tells what happened
+            more = False  # the client went away; the access line still tells what happened
+        self._record(gateway, line, response.status, started)
+        return more
+
+    @staticmethod
+    def _record(gateway: Gateway | None, line: AccessLine, status: int, started: float) -> None:
         if gateway is not None:
-            line.status = response.status
+            line.status = status
             line.duration_ms = round((time.perf_counter() - started) * 1000, 1)
             gateway.output.record("request", **line.fields())
+
+
+def _refuse(connection: Connection, status: int, message: str) -> None:
+    response = events.error_response(status, message)
+    connection.refuse(status, response.headers, response.body)
+
+
+def unsendable_header(headers: list[tuple[str, str]]) -> str | None:
+    """The first header no HTTP response can carry as it is (a name that is no token, a control character)."""
+    for name, value in headers:
+        if not _TOKEN.fullmatch(name) or _CONTROL.search(value):
+            return name
+    return None
+
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")

@@ -1,12 +1,14 @@
-"""HTTP/1.1 details both local servers share: reading a request body, fixed-length or chunked.
+"""HTTP/1.1 details of the local servers: their bounded threads, and the Runtime API's bodies and answers.
 
-The stdlib's request handler parses the head only; bodies are read here, with a size limit.
+Both servers are LocalServers. The Runtime API's handler is the stdlib's, which parses the head only: its
+bodies are read here, with a size limit. The front reads its requests with h11 (http1.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
+import socketserver
 import sys
 import threading
 from email.message import Message
@@ -39,7 +41,7 @@ class LocalServer(ThreadingHTTPServer):
     request_queue_size = 128
 
     def __init__(
-        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], *, max_connections: int = 64
+        self, address: tuple[str, int], handler: type[socketserver.BaseRequestHandler], *, max_connections: int = 64
     ) -> None:
         super().__init__(address, handler)
         self._slots = threading.BoundedSemaphore(max_connections)

@@ -6,6 +6,8 @@ One serve runs for the whole module; each test looks at requests of its own.
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 import json
 import re
 import socket
@@ -14,10 +16,15 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 
-from flask_lambda.serve.front import FrontServer
+from flask_lambda.serve.front import HEAD_TIMEOUT, REQUEST_TIMEOUT, FrontServer, Gateway
+from flask_lambda.serve.host import ServedCode
+from flask_lambda.serve.logs import Output
+from flask_lambda.serve.pool import Outcome
 from tests.conftest import RUNTIME_PYTHON
 from tests.flask_lambda.conftest import Zips, serving
 from tests.flask_lambda.serve.serving import Serve
@@ -222,9 +229,22 @@ def test_the_runtime_venv_has_no_flask() -> None:
 # Slow and broken clients: answered by the front itself, within bounds.
 
 
-def started_front(client_timeout: float, max_connections: int = 64) -> FrontServer:
-    """A front with no function behind it: every request it lets through is answered 503 without Retry-After."""
-    server = FrontServer(("127.0.0.1", 0), lambda: None, client_timeout=client_timeout, max_connections=max_connections)
+def started_front(
+    client_timeout: float,
+    max_connections: int = 64,
+    gateway: Gateway | None = None,
+    head_timeout: float = HEAD_TIMEOUT,
+    request_timeout: float = REQUEST_TIMEOUT,
+) -> FrontServer:
+    """A front with `gateway` behind it; without one, every request it lets through is answered 503 (no Retry-After)."""
+    server = FrontServer(
+        ("127.0.0.1", 0),
+        lambda: gateway,
+        client_timeout=client_timeout,
+        max_connections=max_connections,
+        head_timeout=head_timeout,
+        request_timeout=request_timeout,
+    )
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return server
 
@@ -235,6 +255,11 @@ def front() -> Iterator[FrontServer]:
     yield server
     server.shutdown()
     server.server_close()
+
+
+def host(server: FrontServer) -> bytes:
+    """The Host header's value http.client sends to the front."""
+    return f"127.0.0.1:{server.port}".encode()
 
 
 def exchange(server: FrontServer, data: bytes, wait: float = 5.0) -> bytes:
@@ -250,13 +275,13 @@ def exchange(server: FrontServer, data: bytes, wait: float = 5.0) -> bytes:
 @pytest.mark.parametrize(
     "sent",
     [
-        b"GET /event HTTP/1.1\r\nHost: x\r\n",  # headers that never end
-        b"POST /event HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc",  # a body that stops short
-        b"POST /event HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",  # a chunk that stops short
+        b"GET /event HTTP/1.1\r\nHost: {host}\r\n",  # headers that never end
+        b"POST /event HTTP/1.1\r\nHost: {host}\r\nContent-Length: 10\r\n\r\nabc",  # a body that stops short
+        b"POST /event HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",  # a chunk cut short
     ],
 )
 def test_a_request_that_stalls_gets_408(front: FrontServer, sent: bytes) -> None:
-    answer = exchange(front, sent)
+    answer = exchange(front, sent.replace(b"{host}", host(front)))
     assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), answer
     assert answer.endswith(b'{"message": "Request Timeout"}')
 
@@ -278,7 +303,7 @@ def test_a_malformed_request_line_gets_a_json_400_with_a_status_line(front: Fron
 def test_connections_past_the_bound_are_refused_at_once() -> None:
     """Two idle connections take both threads; a third gets 503 at once, not a thread of its own."""
     front = started_front(client_timeout=30, max_connections=2)
-    request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+    request = b"GET / HTTP/1.1\r\nHost: " + host(front) + b"\r\n\r\n"
     try:
         held = [socket.create_connection(("127.0.0.1", front.port)) for _ in range(2)]
         for connection in held:  # each on its thread once it has answered one request
@@ -291,7 +316,7 @@ def test_connections_past_the_bound_are_refused_at_once() -> None:
             connection.close()
         # Their threads end and give their slots back: the front takes connections again.
         for _ in range(100):
-            answer = exchange(front, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", wait=10)
+            answer = exchange(front, request.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n"), wait=10)
             if b"Retry-After" not in answer:
                 break
             time.sleep(0.05)
@@ -300,3 +325,179 @@ def test_connections_past_the_bound_are_refused_at_once() -> None:
     finally:
         front.shutdown()
         front.server_close()
+
+
+# Strict HTTP/1.1 framing (RFC 9112) and serve's own address: anything else is a JSON 400 and the connection closed.
+
+POST = b"POST / HTTP/1.1\r\nHost: {host}\r\n"
+CHUNKED = POST + b"Transfer-Encoding: chunked\r\n\r\n"
+BAD_REQUESTS = {
+    "conflicting lengths": POST + b"Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+    "repeated length": POST + b"Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc",
+    "length list": POST + b"Content-Length: 3, 3\r\n\r\nabc",
+    "length and chunked": POST + b"Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    "gzip": POST + b"Transfer-Encoding: gzip\r\n\r\nabc",
+    "gzip then chunked": POST + b"Transfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    "signed length": POST + b"Content-Length: +3\r\n\r\nabc",
+    "hex length": POST + b"Content-Length: 0x3\r\n\r\nabc",
+    "hex-prefixed chunk size": CHUNKED + b"0x3\r\nabc\r\n0\r\n\r\n",
+    "non-hex chunk size": CHUNKED + b"zz\r\nabc\r\n0\r\n\r\n",
+    "space before a colon": b"GET / HTTP/1.1\r\nHost: {host}\r\nX-Thing : a\r\n\r\n",
+    "no host": b"GET / HTTP/1.1\r\nUser-Agent: t\r\n\r\n",
+    "no host in HTTP/1.0": b"GET / HTTP/1.0\r\n\r\n",
+    "repeated host": b"GET / HTTP/1.1\r\nHost: {host}\r\nHost: {host}\r\n\r\n",
+    "another name": b"GET / HTTP/1.1\r\nHost: rebound.example:{port}\r\n\r\n",
+    "another port": b"GET / HTTP/1.1\r\nHost: 127.0.0.1:1\r\n\r\n",
+    "no port": b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+}
+
+
+def fill(server: FrontServer, template: bytes) -> bytes:
+    return template.replace(b"{host}", host(server)).replace(b"{port}", str(server.port).encode())
+
+
+@pytest.mark.parametrize("sent", BAD_REQUESTS.values(), ids=BAD_REQUESTS.keys())
+def test_a_request_framed_loosely_or_for_another_host_gets_a_json_400_and_the_close(
+    front: FrontServer, sent: bytes
+) -> None:
+    answer = exchange(front, fill(front, sent))  # returns only once the front has closed the connection
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 Bad Request\r\n"), answer
+    assert b"\r\nConnection: close" in head, answer
+    assert json.loads(body) == {"message": "Bad Request"}
+
+
+@pytest.mark.parametrize("name", [b"127.0.0.1:{port}", b"localhost:{port}", b"LocalHost:{port}", b"[::1]:{port}"])
+def test_the_addresses_serve_listens_on_are_its_hosts(front: FrontServer, name: bytes) -> None:
+    answer = exchange(front, fill(front, b"GET / HTTP/1.1\r\nHost: " + name + b"\r\nConnection: close\r\n\r\n"))
+    assert answer.startswith(b"HTTP/1.1 503 Service Unavailable\r\n"), answer  # no function behind this front
+
+
+def test_a_kept_alive_connection_answers_pipelined_requests_in_order(front: FrontServer) -> None:
+    first = fill(front, b"POST /a HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+    second = fill(front, b"GET /b HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+    answer = exchange(front, first + second)
+    assert answer.count(b"HTTP/1.1 503 Service Unavailable\r\n") == 2, answer
+    assert answer.count(b"Connection: close") == 1, answer
+
+
+def test_expect_100_continue_is_answered_before_the_body(front: FrontServer) -> None:
+    head = b"POST / HTTP/1.1\r\nHost: {host}\r\nContent-Length: 3\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", front.port), timeout=5) as connection:
+        connection.sendall(fill(front, head))
+        assert connection.recv(65536).startswith(b"HTTP/1.1 100 Continue\r\n")
+        connection.sendall(b"abc")
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    assert received.startswith(b"HTTP/1.1 503 Service Unavailable\r\n"), received
+
+
+# Deadlines: a client that trickles its request, each byte within the 5 s between bytes, still has to finish it.
+
+
+def trickle(server: FrontServer, data: bytes, every: float) -> tuple[bytes, float]:
+    """Send `data` a byte at a time, one every `every` seconds, until the front answers; the answer and the time."""
+    started = time.monotonic()
+    received = b""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=every) as connection:
+        for byte in data:
+            try:
+                connection.sendall(bytes([byte]))
+                received = connection.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+            break
+        connection.settimeout(5)
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := connection.recv(65536):
+                received += chunk
+    return received, time.monotonic() - started
+
+
+@pytest.mark.parametrize(
+    ("head_timeout", "request_timeout", "data"),
+    [
+        (30.0, 1.0, b"GET / HTTP/1.1\r\nHost: {host}\r\nX-Slow: " + b"a" * 200),
+        (1.0, 30.0, b"GET / HTTP/1.1\r\nHost: {host}\r\nX-Slow: " + b"a" * 200),
+        (30.0, 1.0, b"POST / HTTP/1.1\r\nHost: {host}\r\nContent-Length: 200\r\n\r\n" + b"a" * 200),
+    ],
+    ids=["head past the request deadline", "head past the head deadline", "body past the request deadline"],
+)
+def test_a_request_trickled_past_its_deadline_gets_408_and_the_close(
+    head_timeout: float, request_timeout: float, data: bytes
+) -> None:
+    server = started_front(client_timeout=0.6, head_timeout=head_timeout, request_timeout=request_timeout)
+    try:
+        data = fill(server, data)
+        if b"Content-Length" in data:  # the head at once: only the body trickles
+            head, _, body = data.partition(b"\r\n\r\n")
+            with socket.create_connection(("127.0.0.1", server.port), timeout=5) as connection:
+                connection.sendall(head + b"\r\n\r\n")
+                started = time.monotonic()
+                answer = b""
+                with contextlib.suppress(OSError):
+                    for byte in body:
+                        connection.sendall(bytes([byte]))
+                        time.sleep(0.2)
+                        if time.monotonic() - started > 5:
+                            break
+                with contextlib.suppress(ConnectionResetError):
+                    while chunk := connection.recv(65536):
+                        answer += chunk
+                elapsed = time.monotonic() - started
+        else:
+            answer, elapsed = trickle(server, data, every=0.2)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), answer
+    assert b"\r\nConnection: close" in answer
+    assert answer.endswith(b'{"message": "Request Timeout"}')
+    assert elapsed < 3
+
+
+# A function's result that API Gateway could not turn into a response: 502, as API Gateway answers it.
+
+
+class FixedResultPool:
+    def __init__(self, result: bytes) -> None:
+        self.result = result
+
+    def invoke(self, payload: bytes, trace_id: str) -> Outcome:
+        return Outcome(request_id="lambda-1", environment="env-1", cold=False, result=self.result, error=None)
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        {"statusCode": 200, "headers": {"X-Split": "a\r\nSet-Cookie: evil=1"}, "body": "ok"},
+        {"statusCode": 200, "headers": {"X-Split": "a\nSet-Cookie: evil=1"}, "body": "ok"},
+        {"statusCode": 200, "headers": {"X-Split": "a\rSet-Cookie: evil=1"}, "body": "ok"},
+        {"statusCode": 200, "headers": {"X-Nul": "a\x00evil"}, "body": "ok"},
+        {"statusCode": 200, "headers": {"X-A\r\nSet-Cookie: evil=1\r\nX-B": "a"}, "body": "ok"},
+        {"statusCode": 200, "cookies": ["a=1\r\nSet-Cookie: evil=1"], "body": "ok"},
+        {"statusCode": 42, "body": "evil"},
+        "not JSON: evil",
+    ],
+    ids=["crlf", "lf", "cr", "nul", "crlf in a name", "crlf in a cookie", "bad status", "not json"],
+)
+def test_a_malformed_function_result_is_a_502_with_the_reason_in_the_access_line(result: object) -> None:
+    payload = result.encode() if isinstance(result, str) else json.dumps(result).encode()
+    out = io.StringIO()
+    code = cast(ServedCode, SimpleNamespace(pool=FixedResultPool(payload), close=lambda: None))
+    server = started_front(client_timeout=5, gateway=Gateway(code, Output(out, io.StringIO())))
+    try:
+        answer = exchange(server, fill(server, b"GET /x HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 502 Bad Gateway\r\n"), answer
+    assert b"evil" not in answer
+    assert json.loads(body) == {"message": "Internal Server Error"}
+    line = json.loads(out.getvalue().splitlines()[-1])
+    assert line["status"] == 502
+    assert line["error"].startswith("malformed Lambda proxy response: ")
