@@ -92,10 +92,12 @@ TABLE_DEFINITION: dict[str, Any] = {
 # UpdateTimeToLive's TimeToLiveSpecification: CreateTable takes no TTL, so it is a call of its own (in Terraform,
 # the table's `ttl` block).
 TIME_TO_LIVE: dict[str, Any] = {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
+# What `flask-lambda serve` creates, as api/pyproject.toml names it: the table and its TTL, as Terraform declares both.
+SERVED_TABLE: dict[str, Any] = {**TABLE_DEFINITION, "TimeToLiveSpecification": TIME_TO_LIVE}
 
 
 def create_table(client: Any, table_name: str) -> None:
-    """Create the table as Terraform would, its TTL included (used by `serve` and the tests)."""
+    """Create the table as Terraform would, its TTL included (used by the tests)."""
     client.create_table(TableName=table_name, **TABLE_DEFINITION)
     client.get_waiter("table_exists").wait(TableName=table_name)
     client.update_time_to_live(TableName=table_name, TimeToLiveSpecification=TIME_TO_LIVE)

@@ -123,7 +123,7 @@ def test_serves_embedded_dynamodb_honours_tokens() -> None:
     process = MotoProcess(Path(sys.executable))
     try:
         endpoint = process.wait_ready()
-        users = Table(TABLE_NAME, "table:TABLE_DEFINITION", "USERS_TABLE")
+        users = Table(TABLE_NAME, "table:SERVED_TABLE", "USERS_TABLE")
         assert prepare_table(endpoint, users, "us-east-1", API_DIR, RUNTIME_PYTHON)
         assert not prepare_table(endpoint, users, "us-east-1", API_DIR, RUNTIME_PYTHON), "created once"
         dynamodb = client_of(endpoint)

@@ -119,6 +119,6 @@ def test_a_folder_name_becomes_a_resource_name(folder: str, name: str) -> None:
 
 def test_the_sample_declares_its_table_routes_and_secret_itself() -> None:
     project = Project.load(ROOT / "api")
-    assert project.table == Table("users", "table:TABLE_DEFINITION", "USERS_TABLE")
+    assert project.table == Table("users", "table:SERVED_TABLE", "USERS_TABLE")
     assert project.secrets == ("PAGE_TOKEN_KEY",)
     assert "GET /users" in project.routes

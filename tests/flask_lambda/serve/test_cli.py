@@ -106,8 +106,8 @@ ROLE = "arn:aws:iam::123456789012:user/ada"
 @pytest.mark.parametrize(
     ("args", "table"),
     [
-        (["--function-dir", str(API_DIR)], Table("users", "table:TABLE_DEFINITION", "USERS_TABLE")),
-        (["--function-dir", str(API_DIR), "--table", "t2"], Table("t2", "table:TABLE_DEFINITION", "USERS_TABLE")),
+        (["--function-dir", str(API_DIR)], Table("users", "table:SERVED_TABLE", "USERS_TABLE")),
+        (["--function-dir", str(API_DIR), "--table", "t2"], Table("t2", "table:SERVED_TABLE", "USERS_TABLE")),
         (["--function-dir", str(ECHO_DIR)], None),
         (["--function-zip", "function.zip"], None),
     ],

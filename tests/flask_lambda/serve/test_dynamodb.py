@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import boto3
 import pytest
-from table import TABLE_DEFINITION
+from table import TABLE_DEFINITION, TIME_TO_LIVE
 
 from flask_lambda.moto_server import MotoServer
 from tests.conftest import API_DIR
@@ -78,6 +78,9 @@ def test_the_table_is_created_from_the_shared_definition(serve: Serve, moto: Mot
     table = client.describe_table(TableName=TABLE)["Table"]
     assert table["KeySchema"] == TABLE_DEFINITION["KeySchema"]
     assert table.get("GlobalSecondaryIndexes", []) == TABLE_DEFINITION.get("GlobalSecondaryIndexes", []) == []
+    # The project's definition carries the TTL too, which serve turns on once the table exists, as Terraform does.
+    ttl = client.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
+    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", TIME_TO_LIVE["AttributeName"])
 
 
 def test_create_read_update_delete(serve: Serve) -> None:
