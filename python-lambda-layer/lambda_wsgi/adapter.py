@@ -121,7 +121,10 @@ def _result(
         )
         return source.result(_internal_error(request_id), event)
     limit, limit_name = source.result_limit
-    if _may_not_fit(result, response, limit) and (size := _json_size(result)) > limit:
+    # A bound from lengths alone (inline: every request pays it), so only a result near the limit is serialized.
+    chars = len(result["body"]) + response.header_chars + len(response.reason)
+    bound = _BYTES_PER_CHAR * chars + _BYTES_PER_HEADER * len(response.headers) + _FRAME_BYTES
+    if bound > limit and (size := _json_size(result)) > limit:
         # Lambda (or ALB) would refuse the result and the client get a bare 502: say why instead.
         logger.error(
             "the response to %s %s (request id %s) is %d bytes as JSON (a %d-character body and %d characters of"
@@ -141,13 +144,6 @@ def _result(
 
 def _internal_error(request_id: str) -> HttpResponse:
     return json_error(500, "Internal Server Error", "Internal Server Error", requestId=request_id)
-
-
-def _may_not_fit(result: Result, response: HttpResponse, limit: int) -> bool:
-    """A bound from lengths alone, so that only a result near the limit is serialized to be measured."""
-    chars = len(result["body"]) + response.header_chars + len(response.reason)
-    bound = _BYTES_PER_CHAR * chars + _BYTES_PER_HEADER * len(response.headers) + _FRAME_BYTES
-    return bound > limit
 
 
 def _json_size(result: Result) -> int:

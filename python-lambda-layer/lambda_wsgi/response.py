@@ -67,7 +67,8 @@ def call_app(app: WSGIApp, environ: dict[str, Any]) -> HttpResponse:
         if status_line and exc_info is None:
             raise AssertionError("start_response called a second time without exc_info")
         try:
-            checked_status(status)
+            if status.__class__ is not str or status not in _SOUND_STATUSES:  # the usual one: a set lookup, no call
+                checked_status(status)
             header_chars = checked_headers(response_headers)
         except UnsafeResponseError as error:
             refused = error  # the app may swallow it, but only a later sound call may replace it
@@ -116,10 +117,11 @@ def checked_headers(headers: Iterable[tuple[str, str]]) -> int:
     if headers.__class__ is not list and not isinstance(headers, list | tuple):  # a generator would be spent here
         raise UnsafeResponseError(f"the headers are a {type(headers).__name__}, not a list of (name, value) pairs")
     chars = 0
+    sound = _SOUND_NAMES
     try:
         for name, value in headers:
-            # The usual header costs a set lookup and three substring tests; anything else takes the long way.
-            if name not in _SOUND_NAMES or value.__class__ is not str or _holds_line_breaks(value):
+            # The usual header costs a set lookup and three substring tests, inline; anything else the long way.
+            if name not in sound or value.__class__ is not str or "\r" in value or "\n" in value or "\0" in value:
                 _check_header(name, value)
             chars += len(name) + len(value)
     except (TypeError, ValueError):  # not a (name, value) pair, or a name that can't even be hashed
