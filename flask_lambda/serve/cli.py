@@ -25,7 +25,6 @@ from .function import ServeError
 from .invoke import invoke
 from .logs import Output
 from .options import FunctionOptions, ServeOptions
-from .server import serve
 
 SERVE_DESCRIPTION = (
     "Serve the function in the current folder (or --function-dir) as API Gateway and Lambda run it: build the zips, "
@@ -78,6 +77,9 @@ def main(argv: Iterable[str] | None = None, prog: str = "flask-lambda serve") ->
     options = parse_args(argv, prog)
     output = Output()
     try:
+        # Imported here: the server's HTTP parser (h11) is a dependency of the command, and --help needs none.
+        from .server import serve
+
         serve(options, output)
     except ServeError as error:
         output.warn(f"error: {error}")

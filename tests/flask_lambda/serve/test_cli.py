@@ -5,6 +5,7 @@ The SIGTERM run goes through `./build.sh serve`, the way users start it, buildin
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -19,7 +20,7 @@ from flask_lambda.project import Table
 from flask_lambda.serve.cli import parse_args
 from flask_lambda.serve.routes import RouteTable
 from flask_lambda.serve.server import try_command
-from tests.conftest import API_DIR, ROOT, RUNTIME_PYTHON
+from tests.conftest import API_DIR, LAYER_DIR, ROOT, RUNTIME_PYTHON
 from tests.flask_lambda.conftest import ECHO_DIR, Zips
 from tests.flask_lambda.serve.serving import Serve, running
 
@@ -159,3 +160,19 @@ def test_the_function_is_named_after_its_folder_as_new_names_it(tmp_path: Path) 
     folder.mkdir()
     assert parse_args(["--function-dir", str(folder)]).function.name == "hello-site"
     assert parse_args(["--function-dir", str(API_DIR)]).function.name == "api"
+
+
+@pytest.mark.parametrize("command", ["serve", "invoke"])
+def test_help_needs_nothing_but_the_standard_library(command: str) -> None:
+    """`./build.sh serve --help` runs on a Python without the dev venv: h11 and boto3 are imported only to serve."""
+    environment = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{LAYER_DIR}"}
+    completed = subprocess.run(
+        [sys.executable, "-S", "-m", "flask_lambda", command, "--help"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith(f"usage: flask-lambda {command}")
