@@ -11,6 +11,7 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from .access_log import log_access
+from .aws import CHARS_PER_HEADER
 from .errors import BadEventError, UnsafeResponseError
 from .response import HttpResponse, WSGIApp, call_app, json_error
 from .sources import FallbackSource, find_source, sources
@@ -22,11 +23,6 @@ if TYPE_CHECKING:
     from .sources.base import EventSource, Result
 
 logger = logging.getLogger("lambda_wsgi")
-# A result's JSON takes at most 6 bytes a character of its strings (\u escapes), a few bytes of punctuation a header
-# (quotes, colon, brackets, the comma that folds a repeat) and a frame of field names and fixed values.
-_BYTES_PER_CHAR = 6
-_BYTES_PER_HEADER = 16
-_FRAME_BYTES = 1024
 
 
 class Adapter:
@@ -120,11 +116,12 @@ def _result(
             "the response to %s %s (request id %s) could not be encoded", *_request_line(environ), request_id
         )
         return source.result(_internal_error(request_id), event)
-    limit, limit_name = source.result_limit
     # A bound from lengths alone (inline: every request pays it), so only a result near the limit is serialized.
-    chars = len(result["body"]) + response.header_chars + len(response.reason)
-    bound = _BYTES_PER_CHAR * chars + _BYTES_PER_HEADER * len(response.headers) + _FRAME_BYTES
-    if bound > limit and (size := _json_size(result)) > limit:
+    weight = (
+        len(result["body"]) + response.header_chars + len(response.reason) + CHARS_PER_HEADER * len(response.headers)
+    )
+    limit = source.result_limit
+    if weight > limit.surely_fits and (size := _json_size(result)) > limit.max_bytes:
         # Lambda (or ALB) would refuse the result and the client get a bare 502: say why instead.
         logger.error(
             "the response to %s %s (request id %s) is %d bytes as JSON (a %d-character body and %d characters of"
@@ -134,7 +131,7 @@ def _result(
             size,
             len(result["body"]),
             response.header_chars,
-            limit_name,
+            limit.name,
         )
         return source.result(
             json_error(500, "Internal Server Error", "response too large for Lambda", requestId=request_id), event

@@ -9,9 +9,27 @@ from __future__ import annotations
 MAX_INVOKE_PAYLOAD = 6 * 1024 * 1024
 # The largest response JSON an Application Load Balancer takes from a Lambda target; over it, ALB answers 502.
 MAX_ALB_RESPONSE = 1024 * 1024
-# Each limit a result must keep, in bytes, with its name for the log line that tells of a result over it.
-LAMBDA_PAYLOAD_LIMIT = (MAX_INVOKE_PAYLOAD, "Lambda's 6 MB payload limit")
-ALB_RESPONSE_LIMIT = (MAX_ALB_RESPONSE, "ALB's 1 MB limit on a Lambda target's response")
+# A result's JSON takes at most 6 bytes a character of its strings (\u escapes), at most 3 characters' worth of
+# punctuation a header (quotes, colon, brackets, the comma that folds a repeat) and a frame of field names and values.
+BYTES_PER_CHAR = 6
+CHARS_PER_HEADER = 3
+FRAME_BYTES = 1024
+
+
+class ResultLimit:
+    """A limit a result's JSON must keep: its bytes, its name for the log line that tells of a result over it, and
+    the weight (characters of body, reason and headers, plus `CHARS_PER_HEADER` a header) that surely fits."""
+
+    __slots__ = ("max_bytes", "name", "surely_fits")
+
+    def __init__(self, max_bytes: int, name: str) -> None:
+        self.max_bytes = max_bytes
+        self.name = name
+        self.surely_fits = (max_bytes - FRAME_BYTES) // BYTES_PER_CHAR
+
+
+LAMBDA_PAYLOAD_LIMIT = ResultLimit(MAX_INVOKE_PAYLOAD, "Lambda's 6 MB payload limit")
+ALB_RESPONSE_LIMIT = ResultLimit(MAX_ALB_RESPONSE, "ALB's 1 MB limit on a Lambda target's response")
 # The largest request body an HTTP API accepts.
 MAX_HTTP_API_BODY = 10 * 1024 * 1024
 

@@ -21,6 +21,9 @@ from .errors import UnsafeResponseError
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType]
 StartResponse = Callable[[str, list[tuple[str, str]], ExcInfo | None], Callable[[bytes], object]]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+# What checking a response's headers finds: the characters of names and values, its Content-Type and Content-Encoding.
+CheckedHeaders = tuple[int, str | None, str | None]
+_NO_HEADERS: CheckedHeaders = (0, None, None)
 
 # RFC 9110: a status code is three digits, a header name a token; CR, LF or NUL would end or split a line on the wire.
 # Sets and str methods, not regular expressions: compiling two would add a third of a millisecond to every cold start.
@@ -30,6 +33,10 @@ _TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~" + string.digits + string.ascii_letter
 _SOUND_STATUSES: set[str] = set()
 _SOUND_NAMES: set[str] = set()
 _SOUND_KEPT = 256
+# The spellings of Content-Type and Content-Encoding among them, which say how the body travels: noted while checking,
+# so encoding the body needs no second pass over the headers.
+_BODY_NAMES: set[str] = set()
+_BODY_HEADERS = frozenset({"content-type", "content-encoding"})
 
 # No body allowed: 1xx, 204 No Content, 304 Not Modified (RFC 9110), and any answer to HEAD.
 _BODILESS = frozenset({204, 304, *range(100, 200)})
@@ -39,37 +46,43 @@ _BODILESS = frozenset({204, 304, *range(100, 200)})
 class HttpResponse:
     """What the app answered: status, headers in order (repeats kept), and the whole body."""
 
-    __slots__ = ("body", "header_chars", "headers", "reason", "status")
+    __slots__ = ("body", "content_encoding", "content_type", "header_chars", "headers", "reason", "status")
 
     def __init__(
-        self, status: int, reason: str, headers: list[tuple[str, str]], body: bytes, header_chars: int | None = None
+        self,
+        status: int,
+        reason: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        checked: CheckedHeaders | None = None,
     ) -> None:
         self.status = status
         self.reason = reason
         self.headers = headers
         self.body = body
-        # The characters of the names and values, for the adapter's cheap bound on the result's size.
-        self.header_chars = checked_headers(headers) if header_chars is None else header_chars
+        # The characters of the names and values (for the adapter's cheap bound on the result's size), and the body's
+        # media type and coding.
+        self.header_chars, self.content_type, self.content_encoding = checked or checked_headers(headers)
 
 
 def call_app(app: WSGIApp, environ: dict[str, Any]) -> HttpResponse:
     """Run the app; `UnsafeResponseError` when what it started can't be sent, whatever else it did."""
     status_line = ""
     headers: list[tuple[str, str]] = []
-    header_chars = 0
+    checked: CheckedHeaders = _NO_HEADERS
     refused: UnsafeResponseError | None = None
     chunks: list[bytes] = []
 
     def start_response(
         status: str, response_headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
     ) -> Callable[[bytes], object]:
-        nonlocal status_line, headers, header_chars, refused
+        nonlocal status_line, headers, checked, refused
         if status_line and exc_info is None:
             raise AssertionError("start_response called a second time without exc_info")
         try:
             if status.__class__ is not str or status not in _SOUND_STATUSES:  # the usual one: a set lookup, no call
                 checked_status(status)
-            header_chars = checked_headers(response_headers)
+            checked = checked_headers(response_headers)
         except UnsafeResponseError as error:
             refused = error  # the app may swallow it, but only a later sound call may replace it
             raise
@@ -94,7 +107,7 @@ def call_app(app: WSGIApp, environ: dict[str, Any]) -> HttpResponse:
     status = int(status_line[:3])
     if status in _BODILESS or environ["REQUEST_METHOD"] == "HEAD":
         chunks.clear()
-    return HttpResponse(status, status_line[4:], headers, b"".join(chunks), header_chars)
+    return HttpResponse(status, status_line[4:], headers, b"".join(chunks), checked)
 
 
 def checked_status(status: object) -> None:
@@ -112,25 +125,35 @@ def checked_status(status: object) -> None:
     _remember(_SOUND_STATUSES, status)
 
 
-def checked_headers(headers: Iterable[tuple[str, str]]) -> int:
-    """The characters of the names and values; `UnsafeResponseError` names the first header no server may send."""
+def checked_headers(headers: Iterable[tuple[str, str]]) -> CheckedHeaders:
+    """The characters of the names and values, the Content-Type and the Content-Encoding (the last of each);
+    `UnsafeResponseError` names the first header no server may send."""
     if headers.__class__ is not list and not isinstance(headers, list | tuple):  # a generator would be spent here
         raise UnsafeResponseError(f"the headers are a {type(headers).__name__}, not a list of (name, value) pairs")
     chars = 0
-    sound = _SOUND_NAMES
+    content_type = content_encoding = None
+    sound, body_names = _SOUND_NAMES, _BODY_NAMES
     try:
         for name, value in headers:
-            # The usual header costs a set lookup and three substring tests, inline; anything else the long way.
+            # The usual header costs two set lookups and three substring tests, inline; anything else the long way.
             if name not in sound or value.__class__ is not str or "\r" in value or "\n" in value or "\0" in value:
                 _check_header(name, value)
+                body_name = name.lower() in _BODY_HEADERS
+            else:
+                body_name = name in body_names
             chars += len(name) + len(value)
+            if body_name:
+                if len(name) == 12:  # Content-Type; Content-Encoding has 16 letters
+                    content_type = value
+                else:
+                    content_encoding = value
     except (TypeError, ValueError):  # not a (name, value) pair, or a name that can't even be hashed
         for header in headers:
             if not isinstance(header, tuple | list) or len(header) != 2:
                 raise UnsafeResponseError(f"a header is not a (name, value) pair: {header!r:.80}") from None
             _check_header(*header)
         raise
-    return chars
+    return chars, content_type, content_encoding
 
 
 def _check_header(name: object, value: object) -> None:
@@ -142,7 +165,8 @@ def _check_header(name: object, value: object) -> None:
         raise UnsafeResponseError(f"the value of the header {name} is of type {type(value).__name__}, not str")
     if _holds_line_breaks(value):
         raise UnsafeResponseError(f"the value of the header {name} holds a CR, LF or NUL")
-    _remember(_SOUND_NAMES, name)
+    if _remember(_SOUND_NAMES, name) and name.lower() in _BODY_HEADERS:
+        _BODY_NAMES.add(name)
 
 
 def _holds_line_breaks(value: str) -> bool:
@@ -150,9 +174,14 @@ def _holds_line_breaks(value: str) -> bool:
     return "\r" in value or "\n" in value or "\0" in value
 
 
-def _remember(sound: set[str], item: str) -> None:
+def _remember(sound: set[str], item: str) -> bool:
+    """Whether `item` is (now) among the remembered."""
+    if item in sound:
+        return True
     if len(sound) < _SOUND_KEPT:
         sound.add(item)
+        return True
+    return False
 
 
 def error_body(message: str, **extra: Any) -> bytes:
@@ -197,18 +226,12 @@ def is_text(content_type: str | None, content_encoding: str | None) -> bool:
     return (major == "application" and minor in _TEXT_SUBTYPES) or minor.endswith(("+json", "+xml"))
 
 
-def response_body(headers: list[tuple[str, str]], body: bytes) -> tuple[str, bool]:
+def response_body(response: HttpResponse) -> tuple[str, bool]:
     """Encode a response body for the result: `(text, is_base64)`."""
+    body = response.body
     if not body:
         return "", False
-    content_type = content_encoding = None
-    for name, value in headers:
-        lower = name.lower()
-        if lower == "content-type":
-            content_type = value
-        elif lower == "content-encoding":
-            content_encoding = value
-    if is_text(content_type, content_encoding):
+    if is_text(response.content_type, response.content_encoding):
         try:
             return body.decode(), False
         except UnicodeDecodeError:

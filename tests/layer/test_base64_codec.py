@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from lambda_wsgi.base64_codec import codec, stdlib_encode
 from lambda_wsgi.errors import BadEventError
-from lambda_wsgi.response import response_body
+from lambda_wsgi.response import HttpResponse, response_body
 from lambda_wsgi.sources.payload import request_body
 from tests.conftest import LAYER_DIR
 
@@ -37,7 +37,7 @@ def test_a_module_named_pybase64_without_its_functions_is_passed_over(monkeypatc
     monkeypatch.setitem(sys.modules, "pybase64", types.ModuleType("pybase64"))  # e.g. the function's own file
     codec.cache_clear()
     try:
-        assert response_body(PNG, b"\x89PNG") == ("iVBORw==", True)
+        assert response_body(HttpResponse(200, "OK", PNG, b"\x89PNG")) == ("iVBORw==", True)
     finally:
         codec.cache_clear()
 
@@ -45,7 +45,7 @@ def test_a_module_named_pybase64_without_its_functions_is_passed_over(monkeypatc
 @per_test_codec
 @given(body=st.binary(max_size=4096))
 def test_binary_bodies_encode_to_the_standard_base64(base64_codec: str, body: bytes) -> None:
-    text, is_base64 = response_body(PNG, body)
+    text, is_base64 = response_body(HttpResponse(200, "OK", PNG, body))
     assert (text, is_base64) == ((base64.b64encode(body).decode(), True) if body else ("", False))
 
 
@@ -74,7 +74,7 @@ def test_pybase64_is_imported_at_the_first_base64_body_not_at_start() -> None:
         "import sys\n"
         "from lambda_wsgi import response\n"
         "assert 'pybase64' not in sys.modules, 'imported at start'\n"
-        "response.response_body([('Content-Type', 'image/png')], b'\\x89PNG')\n"
+        "response.response_body(response.HttpResponse(200, 'OK', [('Content-Type', 'image/png')], b'\\x89PNG'))\n"
         "assert 'pybase64' in sys.modules, 'not used for a binary body'\n"
     )
     # A fresh interpreter that finds the layer where Lambda puts it on sys.path, and nothing of the user's site.

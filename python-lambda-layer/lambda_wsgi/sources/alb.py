@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..aws import ALB_RESPONSE_LIMIT
+from ..aws import ALB_RESPONSE_LIMIT, ResultLimit
 from ..request import Environ, build_environ, native_path
 from ..response import folded_headers, multi_value_headers, response_body
 from .path_prefix import split_prefix
@@ -31,7 +31,7 @@ _FIX = "enable multi-value headers on the target group (lambda.multi_value_heade
 class Alb:
     name = "alb"
     shape: ClassVar[Shape] = EVENT_1_0_FIELDS
-    result_limit: ClassVar[tuple[int, str]] = ALB_RESPONSE_LIMIT
+    result_limit: ClassVar[ResultLimit] = ALB_RESPONSE_LIMIT
 
     def __init__(self, base_path: str = "") -> None:
         self.base_path = base_path
@@ -61,7 +61,7 @@ class Alb:
         )
 
     def result(self, response: HttpResponse, event: Event) -> AlbResult:
-        body, is_base64 = response_body(response.headers, response.body)
+        body, is_base64 = response_body(response)
         result: AlbResult = {
             "statusCode": response.status,
             "statusDescription": f"{response.status} {response.reason or _reason(response.status)}",

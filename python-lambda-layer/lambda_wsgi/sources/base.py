@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, NotRequired, Protocol, TypedDict
 
+from ..aws import ResultLimit
 from ..request import Environ
 from ..response import HttpResponse
 
@@ -52,7 +53,7 @@ class EventSource(Protocol):
 
     name: str
     shape: ClassVar[Any]  # the types of the fields it reads (see shapes.py)
-    result_limit: ClassVar[tuple[int, str]]  # the most bytes its result's JSON may take, and that limit's name
+    result_limit: ClassVar[ResultLimit]  # what its result's JSON must keep to
 
     def __init__(self, base_path: str = "") -> None: ...
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..aws import LAMBDA_PAYLOAD_LIMIT
+from ..aws import LAMBDA_PAYLOAD_LIMIT, ResultLimit
 from ..errors import BadEventError
 from ..request import Environ, build_environ, native_path
 from ..response import folded_headers, response_body
@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # types only: building TypedDicts at import would slow every 
 
 class HttpApiV2:
     name = "http-api-v2"
-    result_limit: ClassVar[tuple[int, str]] = LAMBDA_PAYLOAD_LIMIT
+    result_limit: ClassVar[ResultLimit] = LAMBDA_PAYLOAD_LIMIT
     shape: ClassVar[Shape] = {
         "rawPath": str,
         "rawQueryString": str,
@@ -93,7 +93,7 @@ class HttpApiV2:
 
     def result(self, response: HttpResponse, event: Event) -> V2Result:
         headers, cookies = folded_headers(response.headers)
-        body, is_base64 = response_body(response.headers, response.body)
+        body, is_base64 = response_body(response)
         return {
             "statusCode": response.status,
             "headers": headers,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode
 
-from ..aws import LAMBDA_PAYLOAD_LIMIT
+from ..aws import LAMBDA_PAYLOAD_LIMIT, ResultLimit
 from ..errors import BadEventError
 from ..request import Environ, build_environ, native_path
 from ..response import multi_value_headers, response_body
@@ -33,7 +33,7 @@ _AUTHORIZER_OWN = frozenset({"principalId", "integrationLatency", "claims", "sco
 
 class RestApiV1:
     name = "rest-api-v1"
-    result_limit: ClassVar[tuple[int, str]] = LAMBDA_PAYLOAD_LIMIT
+    result_limit: ClassVar[ResultLimit] = LAMBDA_PAYLOAD_LIMIT
     shape: ClassVar[Shape] = {
         **EVENT_1_0_FIELDS,
         "httpMethod": Required(str),
@@ -80,7 +80,7 @@ class RestApiV1:
         return environ
 
     def result(self, response: HttpResponse, event: Event) -> V1Result:
-        body, is_base64 = response_body(response.headers, response.body)
+        body, is_base64 = response_body(response)
         return {
             "statusCode": response.status,
             "multiValueHeaders": multi_value_headers(response.headers),

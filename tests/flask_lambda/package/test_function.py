@@ -202,7 +202,8 @@ def test_a_function_asking_for_pybase64_encodes_with_the_layers_copy(host_layer:
     script = (
         "import sys\n"
         "from lambda_wsgi import base64_codec, response\n"
-        "text, is_base64 = response.response_body([('Content-Type', 'image/png')], bytes(range(256)))\n"
+        "png = response.HttpResponse(200, 'OK', [('Content-Type', 'image/png')], bytes(range(256)))\n"
+        "text, is_base64 = response.response_body(png)\n"
         "import pybase64, pybase64._pybase64  # the native codec, not only the fallback\n"
         "assert is_base64 and base64_codec.codec().encode is pybase64.b64encode_as_string\n"
         "assert pybase64.__file__.startswith(sys.argv[1]), pybase64.__file__\n"

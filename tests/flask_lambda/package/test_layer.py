@@ -99,7 +99,8 @@ def test_a_layer_whose_pybase64_cannot_load_encodes_with_the_standard_library(ho
         native.unlink()
     script = (
         "from lambda_wsgi import base64_codec, response\n"
-        "text, is_base64 = response.response_body([('Content-Type', 'image/png')], bytes(range(256)))\n"
+        "png = response.HttpResponse(200, 'OK', [('Content-Type', 'image/png')], bytes(range(256)))\n"
+        "text, is_base64 = response.response_body(png)\n"
         "assert is_base64 and base64_codec.codec().encode is base64_codec.stdlib_encode\n"
         "import base64; assert base64.b64decode(text) == bytes(range(256))\n"
     )
