@@ -16,8 +16,15 @@ ACCESS_LOG_VARIABLE = "LAMBDA_WSGI_ACCESS_LOG"
 PRIME_PATH_VARIABLE = "LAMBDA_WSGI_PRIME_PATH"
 # Reaches Flask's routing and matches no route of a sane app: a 404, with no side effect on any data.
 DEFAULT_PRIME_PATH = "/__lambda_wsgi__/prime"
+# The event kinds whose callers take a streamed response (`function-url`, `rest-api`), comma-separated: set where the
+# deployment streams them (a function URL in RESPONSE_STREAM mode, a REST integration in STREAM mode), which needs the
+# layer's own runtime loop, started by `AWS_LAMBDA_EXEC_WRAPPER=` + `EXEC_WRAPPER`.
+STREAM_VARIABLE = "LAMBDA_WSGI_STREAM"
+STREAMABLE = frozenset({"function-url", "rest-api"})
+# Where the layer's runtime loop starts, for `AWS_LAMBDA_EXEC_WRAPPER`: the layer's files are unpacked under /opt.
+EXEC_WRAPPER = "/opt/flask-lambda-runtime"
 # What a deployment may set; Terraform's checks compare its environment against these.
-VARIABLES = (APP_VARIABLE, BASE_PATH_VARIABLE, ACCESS_LOG_VARIABLE, PRIME_PATH_VARIABLE)
+VARIABLES = (APP_VARIABLE, BASE_PATH_VARIABLE, ACCESS_LOG_VARIABLE, PRIME_PATH_VARIABLE, STREAM_VARIABLE)
 
 _TRUE = frozenset({"on", "true", "1", "yes"})
 
@@ -33,6 +40,8 @@ class Settings:
     prime_path: str | None = DEFAULT_PRIME_PATH
     # Lambda's own variable, not the layer's: set when the function is initialised for a SnapStart snapshot.
     snap_start: bool = False
+    # The event kinds answered with a stream (see STREAM_VARIABLE); empty: every answer is one buffered result.
+    stream: frozenset[str] = frozenset()
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -44,4 +53,14 @@ class Settings:
             access_log=environ.get(ACCESS_LOG_VARIABLE, "").lower() in _TRUE,
             prime_path=None if prime_path.lower() == "off" else prime_path,
             snap_start=environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start",
+            stream=_stream_kinds(environ.get(STREAM_VARIABLE, "")),
         )
+
+
+def _stream_kinds(value: str) -> frozenset[str]:
+    kinds = frozenset(kind.strip().lower() for kind in value.split(",") if kind.strip())
+    if unknown := kinds - STREAMABLE:
+        raise ValueError(
+            f"{STREAM_VARIABLE} names {', '.join(sorted(unknown))}; it takes {', '.join(sorted(STREAMABLE))}"
+        )
+    return kinds
