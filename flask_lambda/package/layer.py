@@ -12,6 +12,8 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from lambda_wsgi.settings import EXEC_WRAPPER
+
 from .bytecode import compile_modules
 from .common import LAYER_DIR, LAYER_REQUIREMENTS, PackageError, display
 from .pip import install
@@ -19,6 +21,9 @@ from .zips import Built, write_zip
 
 # Where Lambda puts the layer's files: the code objects of the bytecode name these paths.
 LAYER_ROOT = "/opt"
+# The layer's files that belong at its root, not among the Python modules: the runtime loop's start script, which
+# `AWS_LAMBDA_EXEC_WRAPPER` names as /opt/flask-lambda-runtime.
+LAYER_ROOT_FILES = frozenset({EXEC_WRAPPER.removeprefix(LAYER_ROOT + "/")})
 # What importlib.metadata reads at run time (version(), entry_points()) and the licence notices the
 # packages ask to be redistributed with; pip's own bookkeeping (RECORD, INSTALLER, WHEEL...) stays out.
 _DIST_INFO_KEPT = ("METADATA", "entry_points.txt")
@@ -81,7 +86,7 @@ def build_layer(
         for name, path in installed_files(Path(target)):
             entries["python/" + name] = path
         for name, path in _source_files(layer_dir):
-            key = "python/" + name
+            key = name if name in LAYER_ROOT_FILES else "python/" + name
             if key in entries:
                 raise PackageError(f"{display(requirements)} installs {name}, which the layer's own code also has")
             entries[key] = path

@@ -116,7 +116,12 @@ def invoke_main(argv: Iterable[str] | None = None, prog: str = "flask-lambda inv
     except ServeError as error:
         output.warn(f"error: {error}")
         return 1
-    print(json.dumps(result.document, indent=2, ensure_ascii=False))
+    if result.body is None:
+        print(json.dumps(result.document, indent=2, ensure_ascii=False))
+    else:  # a stream: its prelude beside what serve says, its body as the client would receive it
+        output.warn(f"streamed response: {json.dumps(result.document, ensure_ascii=False)}")
+        sys.stdout.buffer.write(result.body)
+        sys.stdout.flush()
     return 0 if result.ok else 1
 
 

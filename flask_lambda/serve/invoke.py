@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from lambda_wsgi.streaming import DELIMITER
+
 from . import events
 from .host import FunctionHost
 from .logs import Output
@@ -21,8 +23,9 @@ from .options import FunctionOptions
 
 @dataclass(frozen=True)
 class InvokeResult:
-    document: Any  # the function's result, or Lambda's error document
+    document: Any  # the function's result, or Lambda's error document; a streamed result's prelude
     ok: bool
+    body: bytes | None = None  # a streamed result's body
 
 
 def invoke(function: FunctionOptions, payload: bytes, output: Output) -> InvokeResult:
@@ -35,6 +38,11 @@ def invoke(function: FunctionOptions, payload: bytes, output: Output) -> InvokeR
             code.close()
     init = f", init {outcome.init_ms} ms" if outcome.init_ms is not None else ""
     output.warn(f"request id {outcome.request_id}{init}")
+    if outcome.streamed and outcome.result is not None:
+        prelude, _, body = outcome.result.partition(DELIMITER)
+        if outcome.error is not None:  # the error trailers: the stream ended early
+            output.warn(f"the stream ended with an error: {outcome.error}")
+        return InvokeResult(json.loads(prelude), ok=outcome.error is None, body=body)
     if outcome.error is not None or outcome.result is None:
         # What Lambda's Invoke API answers for a failed invocation: the error, not a result.
         return InvokeResult({"errorMessage": outcome.error or "no result"}, ok=False)

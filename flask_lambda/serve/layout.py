@@ -37,6 +37,9 @@ def unpack(layer_zip: Path, function_zip: Path, root: Path) -> Layout:
         target.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(archive) as opened:
             opened.extractall(target)
+            for entry in opened.infolist():  # extractall drops the mode bits: an executable must stay one, as on Lambda
+                if (entry.external_attr >> 16) & 0o111:
+                    (target / entry.filename).chmod(0o755)
     layout.tmp.mkdir(parents=True, exist_ok=True)
     return layout
 
@@ -86,4 +89,7 @@ def lambda_environment(
         "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
     }
     environment.update(variables)
+    wrapper = environment.get("AWS_LAMBDA_EXEC_WRAPPER", "")
+    if wrapper.startswith("/opt/"):  # where Lambda unpacks layers is this environment's opt folder
+        environment["AWS_LAMBDA_EXEC_WRAPPER"] = str(opt / wrapper.removeprefix("/opt/"))
     return environment

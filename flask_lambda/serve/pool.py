@@ -53,6 +53,7 @@ class Outcome:
     cold: bool
     result: bytes | None
     error: str | None
+    streamed: bool = False  # `result` is Lambda's streaming frame: a JSON prelude, eight NULs, the body
     init_ms: float | None = None  # a cold start's init, or a restored environment's restore and after-restore hooks
     restored: bool = False  # the environment came from a SnapStart snapshot
 
@@ -122,7 +123,7 @@ class Environment:
             else:
                 self.process = _Child(
                     subprocess.Popen(
-                        [str(config.runtime_python), "-m", "awslambdaric", config.handler],
+                        [*_wrapper(environment), str(config.runtime_python), "-m", "awslambdaric", config.handler],
                         cwd=config.task_root,
                         env=environment,
                         stdin=subprocess.DEVNULL,
@@ -267,6 +268,7 @@ class Pool:
             cold=cold,
             result=invocation.result,
             error=invocation.error,
+            streamed=invocation.streamed,
             init_ms=None if init_seconds is None else round(init_seconds * 1000, 1),
             restored=environment.restored,
         )
@@ -333,3 +335,9 @@ class Pool:
             self._condition.notify()
         if was_idle and not closed:
             self._output.warn(f"{environment.name} (pid {environment.pid}) ended while idle: {reason}")
+
+
+def _wrapper(environment: dict[str, str]) -> list[str]:
+    """The start script `AWS_LAMBDA_EXEC_WRAPPER` names, which Lambda runs with the runtime's command as arguments."""
+    wrapper = environment.get("AWS_LAMBDA_EXEC_WRAPPER")
+    return [wrapper] if wrapper else []

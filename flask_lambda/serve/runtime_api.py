@@ -5,6 +5,7 @@ Each environment gets a server of its own, as on Lambda, so every call is known 
 
 from __future__ import annotations
 
+import base64
 import json
 import queue
 import re
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from lambda_wsgi.aws import MAX_INVOKE_PAYLOAD
+from lambda_wsgi.aws import MAX_INVOKE_PAYLOAD, MAX_STREAMED_RESPONSE
 
 from .wire import BadBodyError, BodyTooLargeError, LocalServer, read_body, send
 
@@ -36,6 +37,7 @@ class Invocation:
     deadline_ms: int = 0
     result: bytes | None = None
     error: str | None = None
+    streamed: bool = False  # the result is Lambda's streaming frame (prelude, eight NULs, body), not JSON
     started: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -105,6 +107,23 @@ class RuntimeApi:
             )
         else:
             invocation.finish(result=body)
+        return True
+
+    def post_streamed_response(self, request_id: str, body: bytes, trailers: dict[str, str]) -> bool:
+        """A response sent in streaming mode; its error trailers, if any, say it failed midway."""
+        invocation = self._take(request_id)
+        if invocation is None:
+            return False
+        invocation.streamed = True
+        error_type = trailers.get("lambda-runtime-function-error-type")
+        if error_type is None:
+            invocation.finish(result=body)
+        else:
+            try:
+                report = base64.b64decode(trailers.get("lambda-runtime-function-error-body", ""))
+            except ValueError:
+                report = b""
+            invocation.finish(result=body, error=describe_error(report, error_type))
         return True
 
     def post_error(self, request_id: str, body: bytes, error_type: str | None) -> bool:
@@ -177,8 +196,12 @@ class _RuntimeHandler(BaseHTTPRequestHandler):
         send(self, 200, headers, invocation.payload)
 
     def do_POST(self) -> None:
+        streamed = self.headers.get("Lambda-Runtime-Function-Response-Mode", "").lower() == "streaming"
+        trailers: dict[str, str] = {}
         try:
-            body = read_body(self.rfile, self.headers, _MAX_ERROR_REPORT)
+            body = read_body(
+                self.rfile, self.headers, MAX_STREAMED_RESPONSE if streamed else _MAX_ERROR_REPORT, trailers
+            )
         except (BodyTooLargeError, BadBodyError) as error:
             self._reply(413, {"errorMessage": str(error) or "payload too large", "errorType": "RequestTooLarge"})
             return
@@ -197,7 +220,9 @@ class _RuntimeHandler(BaseHTTPRequestHandler):
             self._reply(404, {"errorMessage": f"unknown path {self.path}", "errorType": "NotFound"})
             return
         request_id = match["id"]
-        if match["kind"] == "response":
+        if match["kind"] == "response" and streamed:
+            known = api.post_streamed_response(request_id, body, trailers)
+        elif match["kind"] == "response":
             known = api.post_response(request_id, body)
         else:
             known = api.post_error(request_id, body, error_type)

@@ -76,12 +76,13 @@ class LocalServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-def read_body(rfile: BufferedIOBase, headers: Message, limit: int) -> bytes:
+def read_body(rfile: BufferedIOBase, headers: Message, limit: int, trailers: dict[str, str] | None = None) -> bytes:
+    """The body, up to `limit` bytes; a chunked body's trailer fields go into `trailers`, by lowercase name."""
     coding = headers.get("transfer-encoding")
     if coding is not None:
         if coding.split(",")[-1].strip().lower() != "chunked":
             raise BadBodyError(f"unsupported transfer-encoding {coding!r}")
-        return _read_chunked(rfile, limit)
+        return _read_chunked(rfile, limit, {} if trailers is None else trailers)
     length = headers.get("content-length")
     if length is None:
         return b""
@@ -99,7 +100,7 @@ def read_body(rfile: BufferedIOBase, headers: Message, limit: int) -> bytes:
     return body
 
 
-def _read_chunked(rfile: BufferedIOBase, limit: int) -> bytes:
+def _read_chunked(rfile: BufferedIOBase, limit: int, trailers: dict[str, str]) -> bytes:
     chunks: list[bytes] = []
     total = 0
     while True:
@@ -109,8 +110,9 @@ def _read_chunked(rfile: BufferedIOBase, limit: int) -> bytes:
         except ValueError:
             raise BadBodyError("malformed chunk size") from None
         if size == 0:
-            while rfile.readline(_MAX_LINE) not in (b"\r\n", b"\n", b""):
-                pass  # trailer fields: nothing the event carries
+            while (field := rfile.readline(_MAX_LINE)) not in (b"\r\n", b"\n", b""):
+                name, _, value = field.decode("latin-1").partition(":")
+                trailers[name.strip().lower()] = value.strip()
             return b"".join(chunks)
         total += size
         if total > limit:

@@ -17,6 +17,7 @@ from .response import HttpResponse, WSGIApp, call_app, json_error
 from .sources import FallbackSource, find_source, sources
 from .sources.path_prefix import clean_prefix
 from .sources.shapes import mismatch
+from .streaming import StreamedResponse, prelude, stream_app, stream_kind
 
 if TYPE_CHECKING:
     from .request import Environ
@@ -53,42 +54,16 @@ class Adapter:
         except BadEventError as error:
             return self._fallback.result(json_error(400, "Bad Request", error.message), {})
         request_id = _request_id(event, context)
-        environ: Environ | None = None
-        try:
-            environ = source.environ(event, context, request_id)
-        except BadEventError as error:
-            response = json_error(400, "Bad Request", error.message)
-        except Exception:
-            # A field of the wrong type is the event's fault; if every field has its type, the fault is the layer's.
-            problem = mismatch(event, source.shape)
-            if problem is None:
-                logger.exception("the %s event of request id %s could not be read", source.name, request_id)
-                response = _internal_error(request_id)
-            else:
-                response = json_error(400, "Bad Request", f"malformed {source.name} event: {problem}")
-        else:
+        environ, response = _environ(source, event, context, request_id)
+        if environ is not None:
             try:
                 response = call_app(self.app, environ)
-            except UnsafeResponseError as error:
-                # The app's own fault, and the message says which header: a traceback would only show the server's side.
-                logger.error(
-                    "the app's response to %s %s (request id %s) was not sent: %s",
-                    *_request_line(environ),
-                    request_id,
-                    error,
-                )
-                response = _internal_error(request_id)
-            except BaseException:
+            except BaseException as error:
                 # SystemExit, KeyboardInterrupt, GeneratorExit too: raised by the app they are its failure, not a signal
                 # (Lambda sends none), and a raise out of the handler is a bare 502 and, for SystemExit, a lost
                 # environment. A real out-of-memory is the kernel's kill, which no handler can answer.
-                logger.exception(
-                    "unhandled exception while serving %s %s (request id %s%s)",
-                    *_request_line(environ),
-                    request_id,
-                    "" if start == "warm" else f", {start} start",
-                )
-                response = _internal_error(request_id)
+                response = _failed(error, environ, request_id, start)
+        assert response is not None  # _environ answers when it builds no environ
         result = _result(source, response, event, environ, request_id)
         if access_log:
             method, path = _request_line(environ)
@@ -102,6 +77,71 @@ class Adapter:
                 start=start,
             )
         return result
+
+
+class StreamingAdapter(Adapter):
+    """Answers the event kinds in `stream` (`function-url`, `rest-api`) with a stream, sent as the app makes it.
+
+    Only the layer's runtime loop (runtime.py) can send one; every other event takes the buffered way.
+    """
+
+    def __init__(
+        self, app: WSGIApp, stream: frozenset[str], base_path: str | None = None, access_log: bool = False
+    ) -> None:
+        super().__init__(app, base_path, access_log)
+        self.stream = stream
+
+    def __call__(self, event: Any, context: Any) -> Result | StreamedResponse:  # type: ignore[override]
+        try:
+            source = find_source(event, self.sources)
+        except BadEventError:
+            return super().__call__(event, context)
+        kind = stream_kind(source, event)
+        if kind not in self.stream:
+            return super().__call__(event, context)
+        start, self._start = self._start, "warm"
+        request_id = _request_id(event, context)
+        environ, response = _environ(source, event, context, request_id)
+        if environ is None:
+            assert response is not None
+            return StreamedResponse(iter([prelude(kind, response) + response.body]))
+        served = environ
+        return stream_app(self.app, environ, kind, lambda error: _failed(error, served, request_id, start))
+
+
+def _environ(
+    source: EventSource, event: Any, context: Any, request_id: str
+) -> tuple[Environ, None] | tuple[None, HttpResponse]:
+    """The request's environ, or the answer to an event it cannot be made from (a 400, or a 500 that is ours)."""
+    try:
+        return source.environ(event, context, request_id), None
+    except BadEventError as error:
+        return None, json_error(400, "Bad Request", error.message)
+    except Exception:
+        # A field of the wrong type is the event's fault; if every field has its type, the fault is the layer's.
+        problem = mismatch(event, source.shape)
+        if problem is None:
+            logger.exception("the %s event of request id %s could not be read", source.name, request_id)
+            return None, _internal_error(request_id)
+        return None, json_error(400, "Bad Request", f"malformed {source.name} event: {problem}")
+
+
+def _failed(error: BaseException, environ: Environ, request_id: str, start: str) -> HttpResponse:
+    """Log what went wrong in the app, once, and the 500 that answers it."""
+    if isinstance(error, UnsafeResponseError):
+        # The app's own fault, and the message says which header: a traceback would only show the server's side.
+        logger.error(
+            "the app's response to %s %s (request id %s) was not sent: %s", *_request_line(environ), request_id, error
+        )
+    else:
+        logger.error(
+            "unhandled exception while serving %s %s (request id %s%s)",
+            *_request_line(environ),
+            request_id,
+            "" if start == "warm" else f", {start} start",
+            exc_info=error,
+        )
+    return _internal_error(request_id)
 
 
 def _result(

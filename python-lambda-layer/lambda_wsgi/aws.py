@@ -7,6 +7,8 @@ from __future__ import annotations
 
 # A synchronous invocation's payload, each way, as the runtime encodes it (UTF-8 JSON).
 MAX_INVOKE_PAYLOAD = 6 * 1024 * 1024
+# A streamed response's most bytes (prelude and body), through a function URL or a REST API in STREAM mode.
+MAX_STREAMED_RESPONSE = 200 * 1024 * 1024
 # The largest response JSON an Application Load Balancer takes from a Lambda target; over it, ALB answers 502.
 MAX_ALB_RESPONSE = 1024 * 1024
 # A result's JSON takes at most 6 bytes a character of its strings (\u escapes), at most 3 characters' worth of

@@ -39,7 +39,7 @@ _BODY_NAMES: set[str] = set()
 _BODY_HEADERS = frozenset({"content-type", "content-encoding"})
 
 # No body allowed: 1xx, 204 No Content, 304 Not Modified (RFC 9110), and any answer to HEAD.
-_BODILESS = frozenset({204, 304, *range(100, 200)})
+BODILESS = frozenset({204, 304, *range(100, 200)})
 
 
 # A plain class with __slots__: a dataclass would cost a millisecond of every cold start to build.
@@ -105,7 +105,7 @@ def call_app(app: WSGIApp, environ: dict[str, Any]) -> HttpResponse:
         raise RuntimeError("the WSGI app returned without calling start_response")
 
     status = int(status_line[:3])
-    if status in _BODILESS or environ["REQUEST_METHOD"] == "HEAD":
+    if status in BODILESS or environ["REQUEST_METHOD"] == "HEAD":
         chunks.clear()
     return HttpResponse(status, status_line[4:], headers, b"".join(chunks), checked)
 

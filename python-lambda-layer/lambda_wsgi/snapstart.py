@@ -55,7 +55,8 @@ def prime(adapter: Adapter, path: str) -> None:
     except Exception:  # the handler never raises for an HTTP event; this is belt and braces for the snapshot
         logger.exception("priming the app with GET %s before the snapshot failed", path)
         return
-    logger.debug("primed the app with GET %s before the snapshot: %s", path, result["statusCode"])
+    status = result["statusCode"] if isinstance(result, dict) else "streamed"  # an HTTP API event: never streamed
+    logger.debug("primed the app with GET %s before the snapshot: %s", path, status)
 
 
 def prime_event(path: str) -> dict[str, Any]:

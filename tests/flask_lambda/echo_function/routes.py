@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import flask
@@ -69,3 +70,27 @@ def sleep() -> Response:
 def crash() -> Response:
     logger.warning("crashing on purpose")
     os._exit(3)
+
+
+@routes.get("/stream")
+def stream() -> Response:
+    """`chunks` lines, `pause` seconds apart, each stamped with the time it was made; `fail` raises after the first."""
+    count, pause = int(request.args.get("chunks", "3")), float(request.args.get("pause", "0"))
+    fail = "fail" in request.args
+
+    def lines() -> Iterator[bytes]:
+        for number in range(count):
+            if number:
+                time.sleep(pause)
+            if fail and number:
+                raise RuntimeError("failing mid-stream on purpose")
+            yield f"{number} {time.time():.6f}\n".encode()
+
+    return Response(flask.stream_with_context(lines()), content_type="text/plain")
+
+
+@routes.get("/stream/big")
+def stream_big() -> Response:
+    """`mb` megabytes of a repeated byte in 64 KB chunks: past the 6 MB a buffered result may hold."""
+    chunk = b"y" * (64 * 1024)
+    return Response((chunk for _ in range(int(request.args.get("mb", "20")) * 16)), content_type="text/plain")

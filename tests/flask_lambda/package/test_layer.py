@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import importlib.metadata
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from flask_lambda import package
+from lambda_wsgi.settings import EXEC_WRAPPER
 from tests.conftest import ROOT
 from tests.flask_lambda.package.helpers import bare_python, extract_zip, zip_names
 
@@ -20,7 +22,12 @@ pytestmark = pytest.mark.slow
 
 def test_the_layer_holds_the_adapter_and_the_pinned_packages_only(builds: list[tuple[Path, str]]) -> None:
     names = zip_names(builds[0][0] / "layer.zip")
-    assert all(name.startswith("python/") for name in names)
+    # Python's modules under python/, and at the root the runtime loop's start script, executable, where
+    # AWS_LAMBDA_EXEC_WRAPPER names it (/opt/flask-lambda-runtime).
+    assert {name for name in names if not name.startswith("python/")} == {EXEC_WRAPPER.removeprefix("/opt/")}
+    with zipfile.ZipFile(builds[0][0] / "layer.zip") as layer:
+        assert (layer.getinfo("flask-lambda-runtime").external_attr >> 16) & 0o777 == 0o755
+    names = [name for name in names if name.startswith("python/")]
     # The bytecode beside each module: see test_every_module_of_both_zips_ships_compiled.
     inside = [name.removeprefix("python/") for name in names if not name.endswith(".pyc")]
 
