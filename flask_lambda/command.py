@@ -188,7 +188,7 @@ def invoke_lambda(options: CommandOptions, payload: bytes) -> dict[str, Any]:
     except errors.ClientError as error:
         raise CommandError(_client_error(options, error.response)) from None
     except errors.NoCredentialsError:
-        raise CommandError("no AWS credentials found: set AWS_PROFILE or pass --profile (see `aws configure`)") from None
+        raise CommandError("no AWS credentials found: pass --profile or set AWS_PROFILE") from None
     except errors.NoRegionError:
         raise CommandError("no AWS region: pass --region, or set AWS_REGION") from None
     except errors.ProfileNotFound as error:
