@@ -17,6 +17,7 @@ COMMANDS = {
     "serve": ("flask_lambda.serve.cli", "main", "serve the function locally as API Gateway and Lambda run it"),
     "invoke": ("flask_lambda.serve.cli", "invoke_main", "run one event through the built zips and print the result"),
     "package": ("flask_lambda.package.command", "main", "build dist/layer.zip and dist/function.zip for Lambda"),
+    "command": ("flask_lambda.command", "main", "run the deployed app's Flask CLI command in its Lambda function"),
 }
 USAGE = "usage: flask-lambda [--version] COMMAND [ARGS] (flask-lambda COMMAND --help for its options)"
 

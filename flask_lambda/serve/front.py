@@ -26,6 +26,7 @@ from .authorizer import Authorizer
 from .events import IncomingRequest, OutgoingResponse
 from .host import ServedCode
 from .http1 import Connection, Deadlines, RefusalError
+from .invoke_api import InvokeApi
 from .logs import Output
 from .pool import PoolClosedError, ThrottledError
 from .routes import DEFAULT_ROUTE, RouteTable
@@ -41,8 +42,10 @@ class Gateway:
         output: Output,
         authorizer: Authorizer | None = None,
         routes: RouteTable | None = None,
+        invoke_api: InvokeApi | None = None,
     ) -> None:
         self._code = code
+        self.invoke_api = invoke_api
         self._lock = threading.Lock()
         self.output = output
         self.authorizer = authorizer
@@ -62,6 +65,11 @@ class Gateway:
 
     def handle(self, request: IncomingRequest, line: AccessLine) -> OutgoingResponse:
         """The response to `request`; what happened on the way goes into its access `line`."""
+        if self.invoke_api is not None and self.invoke_api.takes(request):
+            # A Lambda API call (invoke_api.py), not an HTTP API request: no route or authorizer applies.
+            with self._lock:
+                pool = self._code.pool
+            return self.invoke_api.handle(request, line, pool)
         now = time.time()
         line.request_id = events.new_request_id()
         route = self.routes.match(request.method, events.split_target(request.target)[0])

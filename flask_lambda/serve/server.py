@@ -16,6 +16,7 @@ from .authorizer import Authorizer
 from .front import FrontServer, Gateway
 from .function import ServeError, Store
 from .host import FunctionHost
+from .invoke_api import InvokeApi
 from .logs import Output
 from .options import ServeOptions
 from .routes import RouteTable
@@ -44,7 +45,8 @@ def _serve(options: ServeOptions, output: Output, signals: _Signals, stack: cont
     stack.callback(server.server_close)
     host = stack.enter_context(FunctionHost(options.function, output, concurrency=options.concurrency, name="serve"))
     code = host.start()
-    gateway = Gateway(code, output, options.authorizer, RouteTable(options.routes))
+    invoke_api = InvokeApi(options.function.name, options.function.region, output)
+    gateway = Gateway(code, output, options.authorizer, RouteTable(options.routes), invoke_api)
     stack.callback(gateway.close)
     if options.watch:
         reloader = Reloader(host, gateway)
@@ -71,6 +73,7 @@ def _announce(output: Output, options: ServeOptions, store: Store, root: Path, u
         output.say(f"Authorization: {options.authorizer.description}")
     output.say(f"Serving the API at {url}  (Ctrl-C to stop)")
     output.say(f"Try: {try_command(url, RouteTable(options.routes), options.authorizer)}")
+    output.say(f"Lambda's Invoke API for {options.function.name!r}: aws lambda invoke --endpoint-url {url} ...")
     output.record("ready", url=url)
 
 
