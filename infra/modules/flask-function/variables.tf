@@ -258,7 +258,7 @@ variable "snapstart_prime_path" {
 }
 
 variable "response_streaming" {
-  description = "A function URL on the alias that streams responses as the app writes them (invoke mode RESPONSE_STREAM), beside the HTTP API, which buffers them; sets AWS_LAMBDA_EXEC_WRAPPER to the layer's runtime loop and LAMBDA_WSGI_STREAM=function-url. Function URLs have no JWT authorizer: with authorization = \"JWT\" (or AWS_IAM) the URL takes SigV4-signed requests only (AWS_IAM: callers need lambda:InvokeFunctionUrl and lambda:InvokeFunction on the alias); with NONE it is public like the API, see the README for the lambda:InvokeFunction statement that needs."
+  description = "A function URL on the alias that streams responses as the app writes them (invoke mode RESPONSE_STREAM), beside the HTTP API, which buffers them; sets AWS_LAMBDA_EXEC_WRAPPER to the layer's runtime loop and LAMBDA_WSGI_STREAM=function-url. Function URLs have no JWT authorizer: with authorization = \"JWT\" (or AWS_IAM) the URL takes SigV4-signed requests only (AWS_IAM: callers need lambda:InvokeFunctionUrl and lambda:InvokeFunction on the alias); with NONE it is public like the API, see the README for the lambda:InvokeFunction statement it also needs."
   type        = bool
   default     = false
   nullable    = false
