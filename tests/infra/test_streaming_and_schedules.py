@@ -154,6 +154,24 @@ def test_schedules_invoke_the_alias_with_the_command_event(offline_module: Offli
     assert statement["resources"]["references"] == ["aws_lambda_alias.this.arn", "aws_lambda_alias.this"]
 
 
+def test_the_users_api_passes_both_on(offline: Offline) -> None:
+    """infra/ hands response_streaming and schedules to the module, and shows their outputs."""
+    nightly = {"nightly-count": {"expression": "cron(0 3 * * ? *)", "command": ["users", "count"]}}
+    plan = offline.plan("-var=response_streaming=true", _var("schedules", nightly))
+    changes = _changes(plan)
+    url = changes["module.function.aws_lambda_function_url.this[0]"]["after"]
+    assert (url["qualifier"], url["invoke_mode"], url["authorization_type"]) == ("live", "RESPONSE_STREAM", "AWS_IAM")
+    # The function's environment is unknown until the page token key exists; the module's plans check it.
+    schedule = changes['module.function.aws_scheduler_schedule.this["nightly-count"]']["after"]
+    (target,) = schedule["target"]
+    assert json.loads(target["input"]) == {"flask-lambda": {"command": ["users", "count"], "failOnError": True}}
+    assert changes["module.function.aws_iam_role.scheduler[0]"]["after"]["name"] == "flask-users-api-sch"
+    assert {"function_url", "function_url_curl", "schedule_arns"} <= set(plan["planned_values"]["outputs"])
+    # Off by default: no URL, no schedule.
+    default = _changes(offline.plan())
+    assert not [address for address in default if "function_url" in address or "schedul" in address]
+
+
 BAD_SCHEDULES = {
     "expression of another kind": (
         {"x": {"expression": "every hour", "command": ["users", "count"]}},
