@@ -44,6 +44,8 @@ module "function" {
   function_access_log  = var.function_access_log
   snap_start           = var.snap_start
   snapstart_prime_path = var.snapstart_prime_path
+  response_streaming   = var.response_streaming
+  schedules            = var.schedules
 
   routes             = var.routes
   authorization      = var.authorization

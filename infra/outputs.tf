@@ -72,3 +72,18 @@ output "access_log_group" {
   description = "CloudWatch log group of the API's access log: one JSON line per request, whose integrationRequestId is the Lambda request id of the function's log lines for that request."
   value       = module.function.access_log_group
 }
+
+output "function_url" {
+  description = "With response_streaming: the function URL that streams the users API's responses (with a trailing slash, so users are at <function_url>users). null otherwise."
+  value       = module.function.function_url
+}
+
+output "function_url_curl" {
+  description = "With response_streaming: a curl command that reads a streamed response from the function URL as it arrives, signed with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN from the environment unless authorization is NONE. null otherwise."
+  value       = module.function.function_url_curl
+}
+
+output "schedule_arns" {
+  description = "ARNs of the EventBridge Scheduler schedules that run the app's commands, by key of schedules."
+  value       = module.function.schedule_arns
+}

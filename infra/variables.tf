@@ -175,6 +175,26 @@ variable "snapstart_prime_path" {
   default     = null
 }
 
+variable "response_streaming" {
+  description = "A function URL on the live alias that streams responses as the app writes them (RESPONSE_STREAM), beside the HTTP API. Signed with SigV4 for the lambda service unless authorization is NONE (function URLs have no JWT authorizer, so with JWT it takes SigV4 too); see the module's README."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "schedules" {
+  description = "Flask CLI commands of the users API run on a schedule by EventBridge Scheduler, by key: expression (rate(...), cron(...) or at(...)), command (the words after `flask`, e.g. [\"users\", \"count\"]), and optionally timezone (UTC), enabled (true) and description. A command that fails is a function error, retried by Lambda."
+  type = map(object({
+    expression  = string
+    command     = list(string)
+    timezone    = optional(string, "UTC")
+    enabled     = optional(bool, true)
+    description = optional(string)
+  }))
+  default  = {}
+  nullable = false
+}
+
 variable "live_version" {
   description = "Function version the live alias (and so the API) serves. null: the version this apply publishes. Set it to an earlier version number to roll back."
   type        = string

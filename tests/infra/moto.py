@@ -19,7 +19,7 @@ import boto3
 from tests.conftest import ROOT
 
 REGION = "us-east-1"
-SERVICES = ("apigatewayv2", "dynamodb", "iam", "lambda", "logs", "sts")
+SERVICES = ("apigatewayv2", "dynamodb", "iam", "lambda", "logs", "scheduler", "sts")
 
 # moto answers GetFunction without the logging_config it was given, so with the block the second
 # plan would always show a change. The real configuration keeps it (checked statically). An override

@@ -93,6 +93,7 @@ OFFLINE_PROVIDER_OVERRIDE = """provider "aws" {
     iam          = "http://127.0.0.1:9"
     lambda       = "http://127.0.0.1:9"
     logs         = "http://127.0.0.1:9"
+    scheduler    = "http://127.0.0.1:9"
     sts          = "http://127.0.0.1:9"
   }
 }

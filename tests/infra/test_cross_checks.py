@@ -159,6 +159,19 @@ def test_environment_names_are_what_the_code_reads(
     assert provided == read, f"set in Terraform only: {provided - read}; read by the code only: {read - provided}"
 
 
+def test_streaming_starts_the_layers_runtime_loop(module: Configuration) -> None:
+    """response_streaming sets Lambda's exec wrapper to where the layer's loop starts, and the stream kind the
+    function URL sends; off, it sets neither."""
+    assert "local.lambda_settings" in module.locals["function_environment"]
+    wrapper = module.locals["lambda_settings"]["AWS_LAMBDA_EXEC_WRAPPER"]
+    assert wrapper == f'${{var.response_streaming ? "{settings.EXEC_WRAPPER}" : null}}'
+    assert set(module.locals["lambda_settings"]) == {"AWS_LAMBDA_EXEC_WRAPPER"}
+    stream = module.locals["layer_settings"][settings.STREAM_VARIABLE]
+    assert stream == '${var.response_streaming ? "function-url" : null}'
+    assert "function-url" in settings.STREAMABLE
+    assert Settings.from_environ({settings.STREAM_VARIABLE: "function-url"}).stream == {"function-url"}
+
+
 def test_function_access_line_is_off_unless_asked_for(
     config: Configuration, module: Configuration, call: dict[str, Any]
 ) -> None:
@@ -271,9 +284,16 @@ def test_role_policy_is_the_function_policy(config: Configuration, module: Confi
     policies = module.resources.get("aws_iam_role_policy", {})
     attachments = module.resources.get("aws_iam_role_policy_attachment", {})
     assert not attachments, "no managed policies: the role gets exactly the inline policy"
-    assert list(policies) == ["this"]
+    assert sorted(policies) == ["scheduler", "this"]
     assert policies["this"]["policy"] == "${data.aws_iam_policy_document.function.json}"
     assert policies["this"]["role"] == "${aws_iam_role.this.id}"
+    # The scheduled commands' role, beside the function's: the alias to invoke, nothing else.
+    assert policies["scheduler"]["policy"] == "${data.aws_iam_policy_document.scheduler[0].json}"
+    assert policies["scheduler"]["role"] == "${aws_iam_role.scheduler[0].id}"
+    (statement,) = module.data["aws_iam_policy_document"]["scheduler"]["statement"]
+    assert statement["actions"] == ["lambda:InvokeFunction"]
+    assert statement["resources"] == ["${aws_lambda_alias.this.arn}"]
+    assert not {"not_actions", "not_resources", "principals", "condition", "effect"} & set(statement)
     # infra/ gives the role nothing beside the module's policy.
     assert not [kind for kind in config.resources if kind.startswith("aws_iam_")]
 
@@ -438,6 +458,7 @@ VALIDATED = (
     "reserved_concurrency",
     "page_token_key",
     "routes",
+    "schedules",
 )
 
 

@@ -29,10 +29,18 @@ locals {
     LAMBDA_WSGI_ACCESS_LOG = var.function_access_log ? "on" : null
     # Read only under SnapStart: what the layer primes the app with before the snapshot.
     LAMBDA_WSGI_PRIME_PATH = var.snap_start ? var.snapstart_prime_path : null
+    # The event kinds answered with a stream: the function URL's (RESPONSE_STREAM).
+    LAMBDA_WSGI_STREAM = var.response_streaming ? "function-url" : null
   }
 
-  # The caller's variables and the layer's settings, without the null ones.
-  function_environment = { for name, value in merge(var.environment, local.layer_settings) : name => value if value != null }
+  # Lambda's own variables the module sets: a stream needs the layer's runtime loop (EXEC_WRAPPER of the layer's
+  # settings), which Lambda starts in place of its own.
+  lambda_settings = {
+    AWS_LAMBDA_EXEC_WRAPPER = var.response_streaming ? "/opt/flask-lambda-runtime" : null
+  }
+
+  # The caller's variables, the layer's settings and Lambda's, without the null ones.
+  function_environment = { for name, value in merge(merge(var.environment, local.layer_settings), local.lambda_settings) : name => value if value != null }
   # Whether there is any variable at all. A sensitive value among the caller's makes the map, and so its length,
   # sensitive; how many variables there are is not a secret, and a dynamic block cannot count sensitive values.
   has_environment = nonsensitive(sensitive(length(local.function_environment) > 0))

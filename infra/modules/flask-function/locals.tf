@@ -16,4 +16,12 @@ locals {
   # Lambda writes to /aws/lambda/<function name> unless told otherwise; the function's
   # logging_config names this group too, so both agree.
   function_log_group_name = "/aws/lambda/${var.name}"
+
+  # The scheduled commands: a schedule group named after the function, and the role Scheduler invokes the alias with
+  # ("-sch" keeps the longest name, 59 characters, within IAM's 64).
+  schedule_group_name = var.name
+  scheduler_role_name = "${var.name}-sch"
+  # How long, and how many more times, Scheduler tries to deliver a run it could not.
+  schedule_max_event_age_seconds = 3600
+  schedule_max_retry_attempts    = 2
 }

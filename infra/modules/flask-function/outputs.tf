@@ -14,6 +14,13 @@ locals {
     NONE    = ""
   }[var.authorization]
 
+  # The function URL's, signed for the lambda service (AWS_IAM) or not (NONE), the session token as above.
+  function_url_curl_auth_options = {
+    AWS_IAM = "--aws-sigv4 \"aws:amz:${data.aws_region.current.name}:lambda\" --user \"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\" $${AWS_SESSION_TOKEN:+-H} $${AWS_SESSION_TOKEN:+\"x-amz-security-token: $AWS_SESSION_TOKEN\"} "
+    NONE    = ""
+  }[local.function_url_authorization]
+  function_url = one(aws_lambda_function_url.this[*].function_url)
+
   # The example asks for the first GET route without path parameters, or the API's root.
   curl_example_path = try([for route in var.routes : split(" ", route)[1] if startswith(route, "GET ") && !strcontains(route, "{")][0], "/")
 }
@@ -106,4 +113,34 @@ output "function_log_group" {
 output "access_log_group" {
   description = "CloudWatch log group of the API's access log: one JSON line per request, whose integrationRequestId is the Lambda request id of the function's log lines for that request."
   value       = aws_cloudwatch_log_group.access.name
+}
+
+output "function_url" {
+  description = "response_streaming: URL of the function URL on the alias, which streams responses (RESPONSE_STREAM), with a trailing slash. null without response_streaming."
+  value       = local.function_url
+}
+
+output "function_url_authorization" {
+  description = "response_streaming: how the function URL authenticates callers: AWS_IAM (SigV4 for the lambda service; with JWT too, as function URLs have no JWT authorizer) or NONE. null without response_streaming."
+  value       = var.response_streaming ? local.function_url_authorization : null
+}
+
+output "function_url_curl" {
+  description = "response_streaming: a curl command that reads a streamed response from the function URL as it arrives (--no-buffer), signed with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN from the environment unless the URL's authorization is NONE. null without response_streaming."
+  value       = local.function_url == null ? null : "curl --no-buffer ${local.function_url_curl_auth_options}'${local.function_url}'"
+}
+
+output "schedule_arns" {
+  description = "ARNs of the EventBridge Scheduler schedules that run the app's commands, by key of schedules."
+  value       = { for key, schedule in aws_scheduler_schedule.this : key => schedule.arn }
+}
+
+output "schedule_group_name" {
+  description = "Name of the schedule group that holds the function's schedules (the schedule names are the keys of schedules). null without schedules."
+  value       = one(aws_scheduler_schedule_group.this[*].name)
+}
+
+output "scheduler_role_arn" {
+  description = "ARN of the role EventBridge Scheduler invokes the alias with (lambda:InvokeFunction on the alias only). null without schedules."
+  value       = one(aws_iam_role.scheduler[*].arn)
 }

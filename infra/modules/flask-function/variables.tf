@@ -147,7 +147,7 @@ variable "reserved_concurrency" {
 }
 
 variable "environment" {
-  description = "Environment variables of the function's own code, e.g. { TABLE = \"orders\" }; null values are left out. The layer's settings have variables of their own (wsgi_app, wsgi_base_path, function_access_log, snapstart_prime_path)."
+  description = "Environment variables of the function's own code, e.g. { TABLE = \"orders\" }; null values are left out. The layer's settings have variables of their own (wsgi_app, wsgi_base_path, function_access_log, snapstart_prime_path, response_streaming)."
   type        = map(string)
   default     = {}
   nullable    = false
@@ -160,7 +160,7 @@ variable "environment" {
   validation {
     # Lambda refuses the names it sets itself; the layer's settings have typed variables.
     condition     = !anytrue([for name in keys(var.environment) : startswith(name, "AWS_") || startswith(name, "LAMBDA_WSGI_") || contains(["_HANDLER", "_X_AMZN_TRACE_ID", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ"], name)])
-    error_message = "environment must not set AWS_*, _HANDLER, _X_AMZN_TRACE_ID, LAMBDA_TASK_ROOT, LAMBDA_RUNTIME_DIR or TZ (Lambda sets those), nor LAMBDA_WSGI_* (use wsgi_app, wsgi_base_path, function_access_log and snapstart_prime_path)."
+    error_message = "environment must not set AWS_*, _HANDLER, _X_AMZN_TRACE_ID, LAMBDA_TASK_ROOT, LAMBDA_RUNTIME_DIR or TZ (Lambda sets those), nor LAMBDA_WSGI_* (use wsgi_app, wsgi_base_path, function_access_log, snapstart_prime_path and response_streaming)."
   }
 }
 
@@ -254,6 +254,54 @@ variable "snapstart_prime_path" {
   validation {
     condition     = var.snapstart_prime_path == null || try(var.snapstart_prime_path == "off" || startswith(var.snapstart_prime_path, "/"), false)
     error_message = "snapstart_prime_path must be a path starting with / (such as /health), or \"off\"."
+  }
+}
+
+variable "response_streaming" {
+  description = "A function URL on the alias that streams responses as the app writes them (invoke mode RESPONSE_STREAM), beside the HTTP API, which buffers them; sets AWS_LAMBDA_EXEC_WRAPPER to the layer's runtime loop and LAMBDA_WSGI_STREAM=function-url. Function URLs have no JWT authorizer: with authorization = \"JWT\" (or AWS_IAM) the URL takes SigV4-signed requests only (AWS_IAM: callers need lambda:InvokeFunctionUrl and lambda:InvokeFunction on the alias); with NONE it is public like the API, see the README for the lambda:InvokeFunction statement it also needs."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+# Commands run on a schedule.
+
+variable "schedules" {
+  description = "Flask CLI commands of the app run on a schedule by EventBridge Scheduler, by key: expression (rate(...), cron(...) or at(...)), command (the words after `flask`, e.g. [\"users\", \"count\"]), timezone of a cron or at expression (UTC by default), enabled (true by default), description. Each invokes the alias with {\"flask-lambda\": {\"command\": [...], \"failOnError\": true}}, so a command that fails is a function error: Lambda retries it and it counts in the Errors metric."
+  type = map(object({
+    expression  = string
+    command     = list(string)
+    timezone    = optional(string, "UTC")
+    enabled     = optional(bool, true)
+    description = optional(string)
+  }))
+  default  = {}
+  nullable = false
+
+  validation {
+    # The key names the schedule in the function's schedule group: EventBridge Scheduler's name rules.
+    condition     = alltrue([for key in keys(var.schedules) : can(regex("^[0-9A-Za-z_.-]{1,64}$", key))])
+    error_message = "Each key of schedules must be 1-64 letters, digits, hyphens, underscores or dots, e.g. nightly-count."
+  }
+
+  validation {
+    condition     = alltrue([for schedule in values(var.schedules) : can(regex("^(rate|cron|at)\\(.+\\)$", schedule.expression))])
+    error_message = "Each schedule's expression must be rate(...), cron(...) or at(...), e.g. rate(1 hour), cron(0 3 * * ? *) or at(2030-01-01T00:00:00)."
+  }
+
+  validation {
+    condition     = alltrue([for schedule in values(var.schedules) : length(schedule.command) > 0 && alltrue([for word in schedule.command : trimspace(word) != ""])])
+    error_message = "Each schedule's command must list at least one word, none of them empty, e.g. [\"users\", \"count\"]."
+  }
+
+  validation {
+    condition     = alltrue([for schedule in values(var.schedules) : schedule.timezone != null && try(can(regex("^[A-Za-z0-9_+/-]{1,50}$", schedule.timezone)), false)])
+    error_message = "Each schedule's timezone must be a time zone name such as UTC or Europe/Paris."
+  }
+
+  validation {
+    condition     = alltrue([for schedule in values(var.schedules) : schedule.enabled != null && try(length(schedule.description) <= 512, schedule.description == null)])
+    error_message = "Each schedule's enabled must be true or false, and its description at most 512 characters."
   }
 }
 
