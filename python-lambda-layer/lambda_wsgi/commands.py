@@ -11,6 +11,7 @@ import logging
 import os
 import shlex
 import sys
+import threading
 import traceback
 from contextlib import redirect_stderr, redirect_stdout
 from typing import Any, TypedDict
@@ -132,12 +133,21 @@ def _exit_status(code: object, stream: io.TextIOWrapper) -> int:
 
 
 def _log_handler(stream: io.TextIOWrapper, app: Any) -> logging.Handler:
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    """A root handler that copies the command's log records into its output, as a terminal would show them."""
     from flask.logging import default_handler
 
-    # Flask's own handler writes app.logger's records to sys.stderr, which is captured already.
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    thread = threading.get_ident()
+    # Without a telemetry fd (emulators, `serve`) the runtime interface client logs to sys.stdout, captured already.
+    runtime_writes_stdout = any(
+        type(getattr(other, "log_sink", None)).__name__ == "StandardLogSink" for other in logging.getLogger().handlers
+    )
+
     def not_written_yet(record: logging.LogRecord) -> bool:
+        if runtime_writes_stdout or record.thread != thread:  # another thread's lines are not the command's
+            return False
+        # Flask's own handler writes app.logger's records to sys.stderr, which is captured already.
         return not (record.name == app.logger.name and default_handler in app.logger.handlers)
 
     handler.addFilter(not_written_yet)

@@ -88,7 +88,8 @@ def test_long_output_keeps_its_end_with_a_note_and_fits_a_lambda_response(invoke
     assert result["exitCode"] == 0
     assert result["outputTruncated"] is True
     note, _, rest = result["output"].partition("\n")
-    assert note.startswith("[") and note.endswith(" bytes of earlier output cut]")
+    assert note.startswith("[")
+    assert note.endswith(" bytes of earlier output cut]")
     assert rest.endswith(f"line {lines - 1:09d} {'x' * 90}\n")
     cut = int(note[1:].split()[0])
     assert cut + len(rest.encode()) == lines * 106
