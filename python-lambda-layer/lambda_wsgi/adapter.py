@@ -37,7 +37,7 @@ class Adapter:
         # How this environment's next invocation starts: "cold" after init, "restore" after a SnapStart restore.
         self._start = "cold"
 
-    def __call__(self, event: Any, context: Any) -> Result | Any:
+    def __call__(self, event: Any, context: Any) -> Any:
         """An HTTP event's result; for any other event, what invocations.py answers (any JSON)."""
         start, self._start = self._start, "warm"
         try:

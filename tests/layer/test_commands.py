@@ -13,6 +13,7 @@ import pytest
 from flask import Flask
 
 from lambda_wsgi import Adapter
+from lambda_wsgi.app_loader import with_json_errors
 from lambda_wsgi.commands import OUTPUT_LIMIT
 from lambda_wsgi.errors import CommandFailedError
 from tests.conftest import http_event, lambda_context, load_event
@@ -128,7 +129,7 @@ def test_commands_of_the_app_itself_run_too() -> None:
     def hello() -> None:
         print("hello from the app")
 
-    result = Adapter(app)(command("hello"), lambda_context())
+    result = Adapter(with_json_errors(app))(command("hello"), lambda_context())
     assert result == {"exitCode": 0, "output": "hello from the app\n", "outputTruncated": False}
 
 

@@ -13,7 +13,7 @@ import pytest
 from flask import Blueprint, Flask, current_app
 
 from lambda_wsgi import Adapter, UnsupportedEventError, events
-from lambda_wsgi.app_loader import app_for_blueprint
+from lambda_wsgi.app_loader import app_for_blueprint, with_json_errors
 from tests.conftest import lambda_context, load_event
 
 
@@ -128,7 +128,7 @@ def test_a_direct_invoke_returns_the_handler_s_result_on_a_flask_app() -> None:
     def direct(payload: dict[str, Any]) -> dict[str, Any]:
         return {"keys": sorted(payload), "app": current_app.name}
 
-    result = Adapter(app)(load_event("direct_invoke"), lambda_context())
+    result = Adapter(with_json_errors(app))(load_event("direct_invoke"), lambda_context())
     assert result == {"keys": ["key1", "key2", "key3"], "app": "direct"}
 
 
@@ -140,7 +140,7 @@ def test_an_invoke_result_that_is_not_json_is_named() -> None:
         return object()
 
     with pytest.raises(TypeError, match=r"the invoke handler .*direct returned what is not JSON"):
-        Adapter(app)(load_event("direct_invoke"), lambda_context())
+        Adapter(with_json_errors(app))(load_event("direct_invoke"), lambda_context())
 
 
 def test_an_app_has_one_invoke_handler() -> None:
