@@ -22,7 +22,8 @@ from werkzeug.routing import PathConverter
 
 logger = logging.getLogger(__name__)
 
-routes = Blueprint("routes", __name__)
+# Its commands are `flask users ...` (the Blueprint's own name would hide Flask's `flask routes`).
+routes = Blueprint("routes", __name__, cli_group="users")
 
 # The contract this module serves, shipped next to it and read once per execution environment.
 OPENAPI_DOCUMENT = Path(__file__).with_name("openapi.json").read_bytes()
@@ -80,6 +81,20 @@ class UserIdConverter(PathConverter):
     """
 
     regex = r"[^/][\s\S]*?"
+
+
+@routes.cli.command("count")
+def count_users() -> None:
+    """Print how many users the table holds (`flask users count`, or a command event on Lambda)."""
+    storage.answer_by(None)  # a command has the invocation's whole time, not a request's budget
+    users = _users()
+    total, token = 0, None
+    while True:
+        page, token = users.page(validation.MAX_LIMIT, token)
+        total += len(page)
+        if token is None:
+            break
+    print(total)
 
 
 @routes.record_once

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .access_log import log_access
 from .aws import CHARS_PER_HEADER
-from .errors import BadEventError, UnsafeResponseError
+from .errors import BadEventError, UnsafeResponseError, UnsupportedEventError
 from .response import HttpResponse, WSGIApp, call_app, json_error
 from .sources import FallbackSource, find_source, sources
 from .sources.path_prefix import clean_prefix
@@ -38,9 +38,16 @@ class Adapter:
         # How this environment's next invocation starts: "cold" after init, "restore" after a SnapStart restore.
         self._start = "cold"
 
-    def __call__(self, event: Any, context: Any) -> Result:
+    def __call__(self, event: Any, context: Any) -> Any:
+        """An HTTP event's result; for any other event, what invocations.py answers (any JSON)."""
         start, self._start = self._start, "warm"
-        return self.serve(event, context, start, access_log=self.access_log)
+        try:
+            return self.serve(event, context, start, access_log=self.access_log)
+        except UnsupportedEventError as error:
+            refusal = error  # answered outside the except, so what the app raises is not chained to it
+        from .invocations import answer  # imported by the first non-HTTP event only
+
+        return answer(self.app, event, _request_id(event, context), refusal)
 
     def restored(self) -> None:
         """Called after a SnapStart restore: the next invocation is the first of a restored environment."""

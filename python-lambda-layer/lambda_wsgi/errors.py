@@ -25,3 +25,7 @@ class AppLoadError(ImportError):
     An ImportError, so the Lambda runtime reports it as one clear init error
     (`Runtime.ImportModuleError`) with this message and no secondary traceback.
     """
+
+
+class CommandFailedError(Exception):
+    """A command event with failOnError ended with a non-zero status: raised so Lambda records a function error."""

@@ -8,9 +8,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import logging
+import sys
 from collections.abc import Iterator
 from typing import Any
 
+import click
 from flask import (
     Blueprint,
     Response,
@@ -27,7 +30,8 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
-routes = Blueprint("routes", __name__)
+# Its commands are `flask sample ...`: a group named `routes` would be hidden by Flask's own `flask routes`.
+routes = Blueprint("routes", __name__, cli_group="sample")
 PNG = bytes(range(256)) * 4
 teardowns: list[str] = []
 closed_streams: list[str] = []
@@ -201,3 +205,36 @@ def record_teardown(error: BaseException | None) -> None:
 @routes.get("/config")
 def config() -> Response:
     return jsonify(secret_key_set=bool(current_app.secret_key))
+
+
+@routes.cli.command("greet")
+@click.argument("name")
+@click.option("--shout", is_flag=True)
+def greet(name: str, shout: bool) -> None:
+    """Greet NAME, on stdout, stderr and the log, from inside the app context."""
+    greeting = f"hello {name} from {current_app.name}"
+    click.echo(greeting.upper() if shout else greeting)
+    print("to stderr", file=sys.stderr)
+    logging.getLogger("sample").warning("a warning")
+
+
+@routes.cli.command("fails")
+def command_fails() -> None:
+    """Raise, as a command with a bug does."""
+    print("started")
+    raise RuntimeError("the command broke")
+
+
+@routes.cli.command("exits")
+@click.argument("status", type=int)
+def exits(status: int) -> None:
+    """End with STATUS."""
+    sys.exit(status)
+
+
+@routes.cli.command("loud")
+@click.argument("lines", type=int)
+def loud(lines: int) -> None:
+    """Print LINES numbered lines."""
+    for number in range(lines):
+        click.echo(f"line {number:09d} " + "x" * 90)

@@ -371,7 +371,7 @@ def test_request_and_response_round_trip(
     result = ADAPTER(event, lambda_context())
     assert result["statusCode"] == 200, result
 
-    out_headers = result["headers"]  # type: ignore[typeddict-item]
+    out_headers = result["headers"]
     described = json.loads(base64.b64decode(out_headers["X-Described"]))
     assert described["path"] == "/" + "/".join(segments)
     assert described["query_string"] == query
@@ -388,7 +388,7 @@ def test_request_and_response_round_trip(
     assert result["isBase64Encoded"] is isinstance(body, bytes) or not sent
     for name, value in headers.items():
         assert out_headers["X-Echo-" + name] == value
-    pairs_back = (cookie.split(";")[0].partition("=") for cookie in result["cookies"])  # type: ignore[typeddict-item]
+    pairs_back = (cookie.split(";")[0].partition("=") for cookie in result["cookies"])
     returned = {name: value for name, _, value in pairs_back}
     assert {name: value.strip('"') for name, value in returned.items()} == cookies
 

@@ -117,3 +117,28 @@ def test_a_missing_routes_module_is_one_clear_init_error(tmp_path: Path) -> None
     assert "Runtime.ImportModuleError" in error
     assert "Unable to import module 'main': no module named 'routes'" in error
     assert "During handling" not in captured.getvalue()
+
+
+def test_a_command_event_runs_the_app_s_cli_and_fail_on_error_is_a_function_error(
+    pool: tuple[Pool, io.StringIO],
+) -> None:
+    running, _ = pool
+    result, error, _ = invoke(running, {"flask-lambda": {"command": ["sample", "greet", "ada"]}})
+    assert error is None
+    assert result is not None
+    assert (result["exitCode"], result["outputTruncated"]) == (0, False)
+    # The log line once, in the function's log format: without a telemetry fd the runtime writes it to stdout.
+    assert str(result["output"]).startswith("hello ada from routes\nto stderr\n")
+    assert str(result["output"]).count("a warning") == 1
+
+    result, error, _ = invoke(running, {"flask-lambda": {"command": ["sample", "exits", "4"], "failOnError": True}})
+    assert result is None
+    assert error is not None
+    assert "CommandFailedError" in error
+    assert "flask sample exits 4 exited with status 4" in error
+
+
+def test_a_keep_warm_ping_is_answered(pool: tuple[Pool, io.StringIO]) -> None:
+    running, _ = pool
+    result, error, _ = invoke(running, load_event("warmup_plugin"))
+    assert (result, error) == ({"warm": True}, None)

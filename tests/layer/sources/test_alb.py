@@ -75,7 +75,7 @@ def cookie_app(count: int) -> Adapter:
 
 def test_single_value_mode_logs_an_error_naming_the_cookies_it_cannot_send(caplog: pytest.LogCaptureFixture) -> None:
     result = cookie_app(600)(load_event("alb_single"), lambda_context("req-cookies"))
-    sent = [value for name, value in result["headers"].items() if name.lower() == "set-cookie"]  # type: ignore[typeddict-item]
+    sent = [value for name, value in result["headers"].items() if name.lower() == "set-cookie"]
     assert len(sent) == 512  # one per spelling of the name: all there are
     errors = [record.getMessage() for record in caplog.records if record.levelno == logging.ERROR]
     assert len(errors) == 1
