@@ -98,10 +98,10 @@ class StreamingAdapter(Adapter):
         super().__init__(app, base_path, access_log)
         self.stream = stream
 
-    def __call__(self, event: Any, context: Any) -> Result | StreamedResponse:  # type: ignore[override]
+    def __call__(self, event: Any, context: Any) -> Any:
         try:
             source = find_source(event, self.sources)
-        except BadEventError:
+        except (BadEventError, UnsupportedEventError):  # not an HTTP request: the buffered way knows what to do
             return super().__call__(event, context)
         kind = stream_kind(source, event)
         if kind not in self.stream:

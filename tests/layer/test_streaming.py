@@ -198,3 +198,12 @@ def test_streaming_needs_the_runtime_loop(monkeypatch: pytest.MonkeyPatch, caplo
     assert "AWS_LAMBDA_EXEC_WRAPPER=/opt/flask-lambda-runtime" in caplog.text
     monkeypatch.setattr(streaming, "runtime_streams", True)
     assert streamed_kinds(frozenset({"function-url"})) == {"function-url"}
+
+
+def test_a_streaming_adapter_leaves_other_events_to_the_buffered_way() -> None:
+    from lambda_wsgi.errors import UnsupportedEventError
+
+    adapter = StreamingAdapter(Recorder([b"never"]), frozenset({"function-url"}))
+    with pytest.raises(UnsupportedEventError, match="sqs"):
+        adapter(load_event("sqs"), None)
+    assert adapter([], None)["statusCode"] == 400
