@@ -51,6 +51,8 @@ class Project:
     # Variables `serve` sets to a fresh random value unless the shell that runs it sets them.
     secrets: tuple[str, ...] = ()
     table: Table | None = None
+    # Whether serve and invoke play a streaming function URL (the deployment's `response_streaming`).
+    stream: bool = False
     # The folder's name as a resource name: the function `serve` and `invoke` play, and `new`'s default name.
     name: str = "function"
 
@@ -80,7 +82,7 @@ class _Where:
 def _parse(folder: Path, name: str, settings: Any, where: _Where) -> Project:
     if not isinstance(settings, dict):
         raise ProjectError(f"{where.path}: [{SECTION}] must be a table")
-    known = {"app", "architecture", "routes", "env", "secrets", "table"}
+    known = {"app", "architecture", "routes", "env", "secrets", "stream", "table"}
     unknown = sorted(set(settings) - known)
     if unknown:
         raise where.error(unknown[0], f"is not a setting (the settings are: {', '.join(sorted(known))})")
@@ -90,8 +92,12 @@ def _parse(folder: Path, name: str, settings: Any, where: _Where) -> Project:
     architecture = settings.get("architecture")
     if architecture is not None and architecture not in ARCHITECTURES:
         raise where.error("architecture", f"must be one of {', '.join(ARCHITECTURES)}; got {architecture!r}")
+    stream = settings.get("stream", False)
+    if not isinstance(stream, bool):
+        raise where.error("stream", f"must be true or false; got {stream!r}")
     return Project(
         folder=folder,
+        stream=stream,
         app=app,
         architecture=architecture,
         routes=_routes(settings.get("routes", list(DEFAULT_ROUTES)), where),

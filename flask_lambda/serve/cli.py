@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask_lambda.project import Project, ProjectError
-from lambda_wsgi.settings import APP_VARIABLE
+from lambda_wsgi.settings import APP_VARIABLE, EXEC_WRAPPER, STREAM_VARIABLE
 
 from . import invoke as invoke_module
 from .authorizer import Authorizer, AuthorizerError, iam_authorizer, jwt_authorizer
@@ -112,16 +112,12 @@ def invoke_main(argv: Iterable[str] | None = None, prog: str = "flask-lambda inv
     function, payload = parse_invoke_args(argv, prog)
     output = Output(sys.stderr, sys.stderr)  # standard output is the result's alone
     try:
-        result = invoke(function, payload, output)
+        result = invoke(function, payload, output, sys.stdout.buffer)
     except ServeError as error:
         output.warn(f"error: {error}")
         return 1
-    if result.body is None:
+    if not result.streamed:  # a stream's body is out already, as it came
         print(json.dumps(result.document, indent=2, ensure_ascii=False))
-    else:  # a stream: its prelude beside what serve says, its body as the client would receive it
-        output.warn(f"streamed response: {json.dumps(result.document, ensure_ascii=False)}")
-        sys.stdout.buffer.write(result.body)
-        sys.stdout.flush()
     return 0 if result.ok else 1
 
 
@@ -158,6 +154,12 @@ def _add_function_options(parser: argparse.ArgumentParser) -> None:
         help="the function's AWS_REGION (default: AWS_REGION, else us-east-1)",
     )
     parser.add_argument(
+        "--stream",
+        action="store_true",
+        help="play a function URL in RESPONSE_STREAM mode: the function streams its answers and serve sends each "
+        "chunk as it comes (default: [tool.flask-lambda] stream, else an HTTP API, which buffers)",
+    )
+    parser.add_argument(
         "--snap-start",
         action="store_true",
         help="as Lambda SnapStart: init once, snapshot, and restore every environment from it (hooks included)",
@@ -178,7 +180,10 @@ def _function_options(parser: argparse.ArgumentParser, args: argparse.Namespace,
         if "=" not in item or item.startswith("="):
             parser.error(f"--env {item!r}: expected NAME=VALUE")
     given = tuple((name, value) for name, _, value in (item.partition("=") for item in args.env))
-    env = (*project.environment.items(), *given)
+    stream = args.stream or project.stream
+    # What the Terraform module sets with response_streaming, before the caller's own variables, which may differ.
+    streaming = ((STREAM_VARIABLE, "function-url"), ("AWS_LAMBDA_EXEC_WRAPPER", EXEC_WRAPPER)) if stream else ()
+    env = (*streaming, *project.environment.items(), *given)
     table = project.table
     if args.table is not None:
         if table is None:
@@ -204,6 +209,7 @@ def _function_options(parser: argparse.ArgumentParser, args: argparse.Namespace,
         region=args.region or "us-east-1",
         runtime_python=_absolute(args.runtime_python),  # not resolved: a venv's python is a symlink
         snap_start=args.snap_start,
+        stream=stream,
     )
 
 

@@ -33,6 +33,8 @@ class FunctionOptions:
     timeout: float
     region: str
     snap_start: bool
+    # Play a streaming function URL: function URL events, and the function set up to stream them (docs/streaming.md).
+    stream: bool
     # The interpreter environments run under (absolute, not resolved: a venv's is a symlink); None: the cached one.
     runtime_python: Path | None
 

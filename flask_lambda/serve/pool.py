@@ -249,7 +249,8 @@ class Pool:
         self._numbers = itertools.count(1)
         self._closed = False
 
-    def invoke(self, payload: bytes, trace_id: str) -> Outcome:
+    def invoke(self, payload: bytes, trace_id: str, sink: Callable[[bytes], object] | None = None) -> Outcome:
+        """Run `payload` in an environment; a streamed response's bytes go to `sink` as they arrive, if given."""
         environment, cold = self._acquire()
         invocation = Invocation(
             request_id=str(uuid.uuid4()),
@@ -257,6 +258,7 @@ class Pool:
             timeout=self._config.timeout,
             trace_id=trace_id,
             function_arn=self._config.function_arn,
+            sink=sink,
         )
         try:
             init_seconds = environment.run(invocation, cold)

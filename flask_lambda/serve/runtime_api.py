@@ -11,13 +11,14 @@ import queue
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from lambda_wsgi.aws import MAX_INVOKE_PAYLOAD, MAX_STREAMED_RESPONSE
 
-from .wire import BadBodyError, BodyTooLargeError, LocalServer, read_body, send
+from .wire import BadBodyError, BodyTooLargeError, LocalServer, iter_chunked, read_body, send
 
 _PREFIX = "/2018-06-01/runtime"
 _INVOCATION = re.compile(rf"^{_PREFIX}/invocation/(?P<id>[^/]+)/(?P<kind>response|error)$")
@@ -38,6 +39,8 @@ class Invocation:
     result: bytes | None = None
     error: str | None = None
     streamed: bool = False  # the result is Lambda's streaming frame (prelude, eight NULs, body), not JSON
+    # Where a streamed response's bytes go as they arrive; without one they are gathered into `result`.
+    sink: Callable[[bytes], object] | None = None
     started: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -109,22 +112,25 @@ class RuntimeApi:
             invocation.finish(result=body)
         return True
 
-    def post_streamed_response(self, request_id: str, body: bytes, trailers: dict[str, str]) -> bool:
-        """A response sent in streaming mode; its error trailers, if any, say it failed midway."""
+    def take_stream(self, request_id: str) -> Invocation | None:
+        """The invocation whose response starts streaming now, or None when no such invocation is open."""
         invocation = self._take(request_id)
-        if invocation is None:
-            return False
-        invocation.streamed = True
+        if invocation is not None:
+            invocation.streamed = True
+        return invocation
+
+    @staticmethod
+    def end_stream(invocation: Invocation, body: bytes, trailers: dict[str, str]) -> None:
+        """The stream is over: its error trailers, if any, say it failed midway."""
         error_type = trailers.get("lambda-runtime-function-error-type")
         if error_type is None:
             invocation.finish(result=body)
-        else:
-            try:
-                report = base64.b64decode(trailers.get("lambda-runtime-function-error-body", ""))
-            except ValueError:
-                report = b""
-            invocation.finish(result=body, error=describe_error(report, error_type))
-        return True
+            return
+        try:
+            report = base64.b64decode(trailers.get("lambda-runtime-function-error-body", ""))
+        except ValueError:
+            report = b""
+        invocation.finish(result=body, error=describe_error(report, error_type))
 
     def post_error(self, request_id: str, body: bytes, error_type: str | None) -> bool:
         invocation = self._take(request_id)
@@ -196,12 +202,13 @@ class _RuntimeHandler(BaseHTTPRequestHandler):
         send(self, 200, headers, invocation.payload)
 
     def do_POST(self) -> None:
-        streamed = self.headers.get("Lambda-Runtime-Function-Response-Mode", "").lower() == "streaming"
-        trailers: dict[str, str] = {}
+        streaming = self.headers.get("Lambda-Runtime-Function-Response-Mode", "").lower() == "streaming"
+        match = _INVOCATION.match(self.path)
+        if streaming and match is not None and match["kind"] == "response":
+            self._stream(match["id"])
+            return
         try:
-            body = read_body(
-                self.rfile, self.headers, MAX_STREAMED_RESPONSE if streamed else _MAX_ERROR_REPORT, trailers
-            )
+            body = read_body(self.rfile, self.headers, _MAX_ERROR_REPORT)
         except (BodyTooLargeError, BadBodyError) as error:
             self._reply(413, {"errorMessage": str(error) or "payload too large", "errorType": "RequestTooLarge"})
             return
@@ -215,14 +222,11 @@ class _RuntimeHandler(BaseHTTPRequestHandler):
             api.post_restore_error(body, error_type)
             self._reply(202, {"status": "OK"})
             return
-        match = _INVOCATION.match(self.path)
         if match is None:
             self._reply(404, {"errorMessage": f"unknown path {self.path}", "errorType": "NotFound"})
             return
         request_id = match["id"]
-        if match["kind"] == "response" and streamed:
-            known = api.post_streamed_response(request_id, body, trailers)
-        elif match["kind"] == "response":
+        if match["kind"] == "response":
             known = api.post_response(request_id, body)
         else:
             known = api.post_error(request_id, body, error_type)
@@ -230,6 +234,34 @@ class _RuntimeHandler(BaseHTTPRequestHandler):
             self._reply(202, {"status": "OK"})
         else:
             self._reply(400, {"errorMessage": f"no invocation {request_id} is open", "errorType": "InvalidRequestID"})
+
+    def _stream(self, request_id: str) -> None:
+        """A response in streaming mode: each chunk goes on as it arrives (to the invocation's sink, if it has one)."""
+        invocation = self.server.api.take_stream(request_id)
+        if invocation is None:
+            self._reply(400, {"errorMessage": f"no invocation {request_id} is open", "errorType": "InvalidRequestID"})
+            return
+        gathered: list[bytes] = []
+        trailers: dict[str, str] = {}
+        try:
+            for chunk in iter_chunked(self.rfile, MAX_STREAMED_RESPONSE, trailers):
+                if invocation.done.is_set():
+                    break  # timed out, or its caller went away: what follows goes nowhere
+                if invocation.sink is None:
+                    gathered.append(chunk)
+                else:
+                    try:
+                        invocation.sink(chunk)
+                    except Exception as error:  # a malformed frame, or a caller that went away
+                        invocation.finish(error=f"Runtime.StreamError: {error}")
+        except BodyTooLargeError:
+            invocation.finish(
+                error=f"Function.ResponseSizeTooLarge: over the {MAX_STREAMED_RESPONSE}-byte stream limit"
+            )
+        except (BadBodyError, OSError) as error:
+            invocation.finish(error=f"Runtime.StreamError: {error}")
+        self.server.api.end_stream(invocation, b"".join(gathered), trailers)
+        self._reply(202, {"status": "OK"})
 
     def _reply(self, status: int, body: dict[str, str]) -> None:
         send(self, status, [("Content-Type", "application/json")], json.dumps(body).encode())

@@ -11,6 +11,7 @@ import socket
 import socketserver
 import sys
 import threading
+from collections.abc import Iterator
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BufferedIOBase
@@ -76,13 +77,12 @@ class LocalServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-def read_body(rfile: BufferedIOBase, headers: Message, limit: int, trailers: dict[str, str] | None = None) -> bytes:
-    """The body, up to `limit` bytes; a chunked body's trailer fields go into `trailers`, by lowercase name."""
+def read_body(rfile: BufferedIOBase, headers: Message, limit: int) -> bytes:
     coding = headers.get("transfer-encoding")
     if coding is not None:
         if coding.split(",")[-1].strip().lower() != "chunked":
             raise BadBodyError(f"unsupported transfer-encoding {coding!r}")
-        return _read_chunked(rfile, limit, {} if trailers is None else trailers)
+        return b"".join(iter_chunked(rfile, limit, {}))  # trailer fields: nothing a body carries
     length = headers.get("content-length")
     if length is None:
         return b""
@@ -100,8 +100,8 @@ def read_body(rfile: BufferedIOBase, headers: Message, limit: int, trailers: dic
     return body
 
 
-def _read_chunked(rfile: BufferedIOBase, limit: int, trailers: dict[str, str]) -> bytes:
-    chunks: list[bytes] = []
+def iter_chunked(rfile: BufferedIOBase, limit: int, trailers: dict[str, str]) -> Iterator[bytes]:
+    """A chunked body's chunks as they arrive (its trailer fields into `trailers` at the end), up to `limit` bytes."""
     total = 0
     while True:
         line = rfile.readline(_MAX_LINE)
@@ -113,15 +113,15 @@ def _read_chunked(rfile: BufferedIOBase, limit: int, trailers: dict[str, str]) -
             while (field := rfile.readline(_MAX_LINE)) not in (b"\r\n", b"\n", b""):
                 name, _, value = field.decode("latin-1").partition(":")
                 trailers[name.strip().lower()] = value.strip()
-            return b"".join(chunks)
+            return
         total += size
         if total > limit:
             raise BodyTooLargeError
         chunk = rfile.read(size)
         if len(chunk) != size:
             raise BadBodyError("the connection closed inside a chunk")
-        chunks.append(chunk)
         rfile.readline(_MAX_LINE)
+        yield chunk
 
 
 def send(
