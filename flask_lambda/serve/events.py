@@ -11,6 +11,7 @@ import json
 import secrets
 import string
 import time
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -43,6 +44,9 @@ class OutgoingResponse:
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
+    # A streamed answer's body, sent as it comes after `body` (chunked); it raises StreamAbortedError when the
+    # function's stream ended in an error, after which the response can only be cut short.
+    more: Generator[bytes] | None = None
 
 
 class InvalidResultError(Exception):
@@ -66,8 +70,13 @@ def build_event(
     *,
     authorizer: dict[str, Any] | None = None,
     route: RouteMatch | None = None,
+    function_url: str | None = None,
 ) -> dict[str, Any]:
-    """The event of a request that took `route`; `authorizer` is what its authorizer found (in requestContext)."""
+    """The event of a request that took `route`; `authorizer` is what its authorizer found (in requestContext).
+
+    With `function_url` (a `<id>.lambda-url.<region>.on.aws` domain), the event a function URL sends instead: no
+    routes, its own domain.
+    """
     raw_path, raw_query = split_target(request.target)
     route = route or RouteMatch(DEFAULT_ROUTE, {})
     headers, cookies = _event_headers(request, trace_id)
@@ -103,6 +112,9 @@ def build_event(
         "time": _clf_time(now),
         "timeEpoch": int(now * 1000),
     }
+    if function_url is not None:
+        event["requestContext"].update(domainName=function_url, domainPrefix=function_url.split(".")[0])
+        event["requestContext"]["apiId"] = function_url.split(".")[0]
     if authorizer is not None:
         event["requestContext"]["authorizer"] = authorizer
     if request.body:
@@ -124,7 +136,13 @@ def response_from_result(payload: bytes) -> OutgoingResponse:
     if not isinstance(result, dict) or "statusCode" not in result:
         # A result without statusCode is the body itself, as JSON with status 200.
         return OutgoingResponse(200, [("content-type", "application/json")], payload)
-    status = result["statusCode"]
+    status, headers = status_and_headers(result)
+    return OutgoingResponse(status, headers, _result_body(result))
+
+
+def status_and_headers(result: dict[str, Any]) -> tuple[int, list[tuple[str, str]]]:
+    """The status and headers of a result, or of a stream's prelude (whose cookies are Set-Cookie headers)."""
+    status = result.get("statusCode")
     if type(status) is not int or not 100 <= status <= 599:
         raise InvalidResultError(f"statusCode {status!r} is not an HTTP status code")
     headers = result.get("headers") or {}
@@ -137,7 +155,7 @@ def response_from_result(payload: bytes) -> OutgoingResponse:
         if str(name).lower() not in _RESULT_HEADERS_SKIPPED
     ]
     response_headers += [("set-cookie", str(cookie)) for cookie in cookies]
-    return OutgoingResponse(status, response_headers, _result_body(result))
+    return status, response_headers
 
 
 def error_response(status: int, message: str) -> OutgoingResponse:

@@ -13,7 +13,7 @@ import socket
 import socketserver
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import cast
 
 import h11
@@ -28,8 +28,9 @@ from .host import ServedCode
 from .http1 import Connection, Deadlines, RefusalError
 from .invoke_api import InvokeApi
 from .logs import Output
-from .pool import PoolClosedError, ThrottledError
+from .pool import Outcome, PoolClosedError, ThrottledError
 from .routes import DEFAULT_ROUTE, RouteTable
+from .streams import StreamAbortedError, StreamRelay
 from .wire import BodyTooLargeError, LocalServer
 
 
@@ -43,8 +44,12 @@ class Gateway:
         authorizer: Authorizer | None = None,
         routes: RouteTable | None = None,
         invoke_api: InvokeApi | None = None,
+        *,
+        function_url: str | None = None,
     ) -> None:
+        """With `function_url` (its domain), serve plays a function URL in RESPONSE_STREAM mode, not an HTTP API."""
         self._code = code
+        self.function_url = function_url
         self.invoke_api = invoke_api
         self._lock = threading.Lock()
         self.output = output
@@ -72,8 +77,11 @@ class Gateway:
             return self.invoke_api.handle(request, line, pool)
         now = time.time()
         line.request_id = events.new_request_id()
+        # A function URL has no routes: every request reaches the function.
         route = self.routes.match(request.method, events.split_target(request.target)[0])
-        if route is None:
+        if self.function_url is not None:
+            route = None
+        elif route is None:
             # API Gateway's own answer for a path no route takes: the function never sees it.
             line.error = "no route matches the request"
             return events.error_response(404, "Not Found")
@@ -85,40 +93,88 @@ class Gateway:
                 return refusal
         trace_id = events.new_trace_id(now)
         context = self.authorizer.context if self.authorizer is not None else None
-        event = events.build_event(request, line.request_id, trace_id, now, authorizer=context, route=route)
+        event = events.build_event(
+            request, line.request_id, trace_id, now, authorizer=context, route=route, function_url=self.function_url
+        )
         payload = json.dumps(event, ensure_ascii=False).encode()
         if len(payload) > MAX_INVOKE_PAYLOAD:
             line.error = f"the event is {len(payload)} bytes, over Lambda's limit of {MAX_INVOKE_PAYLOAD}"
             return events.error_response(413, "Request Entity Too Large")
         with self._lock:
             pool = self._code.pool
+        if self.function_url is not None:
+            return self._streamed(StreamRelay(lambda sink: pool.invoke(payload, trace_id, sink=sink)), line)
         try:
             outcome = pool.invoke(payload, trace_id)
-        except ThrottledError:
-            line.error = "every environment stayed busy; raise --concurrency"
-            return events.error_response(503, "Service Unavailable")
-        except PoolClosedError:
-            line.error = "serve is stopping"
-            return events.error_response(503, "Service Unavailable")
-        except OSError as error:
-            line.error = f"could not start an environment: {error}"
-            return events.error_response(500, "Internal Server Error")
-        line.outcome = outcome
-        if outcome.error is not None or outcome.result is None:
-            line.error = outcome.error or "no result"
-            return events.error_response(500, "Internal Server Error")
-        # API Gateway answers a result it cannot turn into a response 502, and so does serve.
+        except (ThrottledError, PoolClosedError, OSError) as error:
+            return _not_invoked(error, line)
+        return _answer(outcome, line)
+
+    def _streamed(self, relay: StreamRelay, line: AccessLine) -> OutgoingResponse:
+        """The head as soon as the function's prelude arrives, then its body as it comes."""
+        prelude = relay.first()
+        if prelude is None:  # no stream: an answer the function did not stream, or an invocation that failed
+            if relay.error is not None:
+                return _not_invoked(relay.error, line)
+            assert relay.outcome is not None
+            return _answer(relay.outcome, line)
         try:
-            response = events.response_from_result(outcome.result)
+            status, headers = events.status_and_headers(prelude)
         except events.InvalidResultError as error:
-            line.error = f"malformed Lambda proxy response: {error}"
+            relay.stop()
+            line.error = f"malformed streamed response: {error}"
             return events.error_response(502, "Internal Server Error")
-        name = unsendable_header(response.headers)
+        name = unsendable_header(headers)
         if name is not None:
-            # A CR or LF would end the header early and let the result write headers (or a response) of its own.
-            line.error = f"malformed Lambda proxy response: header {name!r} has a character no HTTP header may carry"
+            relay.stop()
+            line.error = f"malformed streamed response: header {name!r} has a character no HTTP header may carry"
             return events.error_response(502, "Internal Server Error")
-        return response
+
+        def body() -> Generator[bytes]:
+            try:
+                yield from relay.body()
+            except StreamAbortedError as error:
+                line.error = f"the stream ended early: {error}"
+                raise
+            finally:
+                relay.stop()  # a client that went away stops the function's stream too
+                line.outcome = relay.outcome
+
+        return events.OutgoingResponse(status, headers, more=body())
+
+
+def _not_invoked(error: BaseException, line: AccessLine) -> OutgoingResponse:
+    """What API Gateway answers when the function could not be invoked at all."""
+    if isinstance(error, ThrottledError):
+        line.error = "every environment stayed busy; raise --concurrency"
+        return events.error_response(503, "Service Unavailable")
+    if isinstance(error, PoolClosedError):
+        line.error = "serve is stopping"
+        return events.error_response(503, "Service Unavailable")
+    if isinstance(error, OSError):
+        line.error = f"could not start an environment: {error}"
+        return events.error_response(500, "Internal Server Error")
+    raise error
+
+
+def _answer(outcome: Outcome, line: AccessLine) -> OutgoingResponse:
+    """The HTTP response API Gateway makes of an invocation's outcome."""
+    line.outcome = outcome
+    if outcome.error is not None or outcome.result is None:
+        line.error = outcome.error or "no result"
+        return events.error_response(500, "Internal Server Error")
+    # API Gateway answers a result it cannot turn into a response 502, and so does serve.
+    try:
+        response = events.response_from_result(outcome.result)
+    except events.InvalidResultError as error:
+        line.error = f"malformed Lambda proxy response: {error}"
+        return events.error_response(502, "Internal Server Error")
+    name = unsendable_header(response.headers)
+    if name is not None:
+        # A CR or LF would end the header early and let the result write headers (or a response) of its own.
+        line.error = f"malformed Lambda proxy response: header {name!r} has a character no HTTP header may carry"
+        return events.error_response(502, "Internal Server Error")
+    return response
 
 
 # A client that sends nothing for this long, mid-request, gets 408; an idle kept-alive connection is closed.
@@ -212,11 +268,19 @@ class FrontHandler(socketserver.BaseRequestHandler):
         if line.request_id is not None:
             response_headers = [*response_headers, ("apigw-requestid", line.request_id)]
         try:
-            more = connection.respond(
-                response.status, response_headers, response.body, head_only=method == "HEAD", close=close
-            )
-        except OSError:
-            more = False  # the client went away; the access line still tells what happened
+            if response.more is not None:
+                more = connection.respond_streaming(
+                    response.status, response_headers, response.more, head_only=method == "HEAD", close=close
+                )
+            else:
+                more = connection.respond(
+                    response.status, response_headers, response.body, head_only=method == "HEAD", close=close
+                )
+        except (OSError, StreamAbortedError):
+            more = False  # the client went away, or the stream ended early; the access line tells what happened
+        finally:
+            if response.more is not None:
+                response.more.close()  # a client that went away: the function's stream stops too
         self._record(gateway, line, response.status, started)
         return more
 

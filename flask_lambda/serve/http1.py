@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import socket
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.utils import formatdate
 from http import HTTPStatus
@@ -141,6 +142,34 @@ class Connection:
         data += self._h11.send(h11.EndOfMessage()) or b""
         self._sock.settimeout(self._deadlines.between_bytes)
         self._sock.sendall(data)
+        return self._h11.our_state is h11.DONE
+
+    def respond_streaming(
+        self,
+        status: int,
+        headers: list[tuple[str, str]],
+        chunks: Iterator[bytes],
+        *,
+        head_only: bool = False,
+        close: bool = False,
+    ) -> bool:
+        """Send the head now and each chunk as it comes (chunked, or until the close for an HTTP/1.0 client).
+
+        Whatever `chunks` raises propagates with the response unfinished: the caller closes the connection, which
+        is all a client can be told once the status has left.
+        """
+        fields = [(b"Date", formatdate(usegmt=True).encode())]
+        fields += [(name.encode("latin-1"), _field_value(value)) for name, value in headers]
+        if close:
+            fields.append((b"Connection", b"close"))
+        reason = HTTPStatus(status).phrase.encode() if status in HTTPStatus._value2member_map_ else b""
+        bodiless = head_only or status in (204, 304) or status < 200
+        self._sock.settimeout(self._deadlines.between_bytes)
+        self._sock.sendall(self._h11.send(h11.Response(status_code=status, headers=fields, reason=reason)) or b"")
+        for chunk in chunks:
+            if chunk and not bodiless:
+                self._sock.sendall(self._h11.send(h11.Data(data=chunk)) or b"")
+        self._sock.sendall(self._h11.send(h11.EndOfMessage()) or b"")
         return self._h11.our_state is h11.DONE
 
     def refuse(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:

@@ -18,7 +18,7 @@ from .function import ServeError, Store
 from .host import FunctionHost
 from .invoke_api import InvokeApi
 from .logs import Output
-from .options import ServeOptions
+from .options import FunctionOptions, ServeOptions
 from .routes import RouteTable
 from .watch import Reloader, Watcher, watched_sources
 
@@ -46,7 +46,10 @@ def _serve(options: ServeOptions, output: Output, signals: _Signals, stack: cont
     host = stack.enter_context(FunctionHost(options.function, output, concurrency=options.concurrency, name="serve"))
     code = host.start()
     invoke_api = InvokeApi(options.function.name, options.function.region, output)
-    gateway = Gateway(code, output, options.authorizer, RouteTable(options.routes), invoke_api)
+    function_url = function_url_domain(options.function) if options.function.stream else None
+    gateway = Gateway(
+        code, output, options.authorizer, RouteTable(options.routes), invoke_api, function_url=function_url
+    )
     stack.callback(gateway.close)
     if options.watch:
         reloader = Reloader(host, gateway)
@@ -71,16 +74,29 @@ def _announce(output: Output, options: ServeOptions, store: Store, root: Path, u
     output.say(f"Lambda layout: {root} (layer in opt/, function in var/task/), concurrency {options.concurrency}")
     if options.authorizer is not None:
         output.say(f"Authorization: {options.authorizer.description}")
-    output.say(f"Serving the API at {url}  (Ctrl-C to stop)")
-    output.say(f"Try: {try_command(url, RouteTable(options.routes), options.authorizer)}")
+    if options.function.stream:
+        output.say(f"Serving the streaming function URL at {url}  (Ctrl-C to stop)")
+        output.say(f"Try: curl -N{_authorization(options.authorizer)} {url}/")
+    else:
+        output.say(f"Serving the API at {url}  (Ctrl-C to stop)")
+        output.say(f"Try: {try_command(url, RouteTable(options.routes), options.authorizer)}")
     output.say(f"Lambda's Invoke API for {options.function.name!r}: aws lambda invoke --endpoint-url {url} ...")
     output.record("ready", url=url)
 
 
 def try_command(url: str, routes: RouteTable, authorization: Authorizer | None) -> str:
     """A first curl that reaches the function: its first plain GET route, or its root."""
-    header = f" -H 'authorization: {authorization.example}'" if authorization else ""
-    return f"curl -i{header} {url}{routes.first_get_path() or '/'}"
+    return f"curl -i{_authorization(authorization)} {url}{routes.first_get_path() or '/'}"
+
+
+def _authorization(authorization: Authorizer | None) -> str:
+    return f" -H 'authorization: {authorization.example}'" if authorization else ""
+
+
+def function_url_domain(function: FunctionOptions) -> str:
+    """The domain a function URL of `function` has: `<url-id>.lambda-url.<region>.on.aws`, which the layer knows."""
+    url_id = "".join(character for character in function.name.lower() if character.isalnum())[:32] or "function"
+    return f"{url_id}.lambda-url.{function.region}.on.aws"
 
 
 def _bind(port: int) -> FrontServer:

@@ -37,7 +37,7 @@ def command_serve(zips: Zips, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 @pytest.fixture(scope="module")
 def layer_serve(zips: Zips) -> Iterator[Serve]:
-    """The echo function under the layer, which serves HTTP events only (yet)."""
+    """The echo function under the layer, which runs the app's Flask commands and refuses events nothing handles."""
     args = ["--layer-zip", str(zips.layer), "--function-zip", str(zips.echo), "--function-dir", str(COMMAND_DIR)]
     with serving(*args) as running:
         yield running
@@ -77,11 +77,29 @@ def test_an_error_the_function_raises_is_a_function_error(command_serve: Serve) 
     assert error == {"errorType": "RuntimeError", "errorMessage": "the command crashed"}
 
 
-def test_the_layer_refuses_an_event_that_is_not_http_as_a_function_error(layer_serve: Serve) -> None:
-    event = {"flask-lambda": {"command": ["users", "count"], "failOnError": False}}
+def test_the_layer_runs_the_apps_flask_command(layer_serve: Serve) -> None:
+    event = {"flask-lambda": {"command": ["routes"], "failOnError": False}}
+    response = client(layer_serve).invoke(FunctionName=COMMAND_NAME, Payload=json.dumps(event).encode())
+    assert "FunctionError" not in response
+    result = json.loads(response["Payload"].read())
+    assert result["exitCode"] == 0
+    assert "/stream/big" in result["output"]
+
+
+def test_flask_lambda_command_reaches_the_layer_through_serve(layer_serve: Serve) -> None:
+    completed = command(layer_serve, "--function", COMMAND_NAME, "--", "routes")
+    assert completed.returncode == 0, completed.stderr
+    assert "routes.stream_big" in completed.stdout
+    usage = command(layer_serve, "--function", COMMAND_NAME, "--", "no-such-command")
+    assert usage.returncode == 2
+    assert "No such command 'no-such-command'" in usage.stdout + usage.stderr
+
+
+def test_the_layer_refuses_an_event_nothing_handles_as_a_function_error(layer_serve: Serve) -> None:
+    event = {"Records": [{"eventSource": "aws:sqs", "messageId": "1", "body": "{}"}]}
     response = client(layer_serve).invoke(FunctionName=COMMAND_NAME, Payload=json.dumps(event).encode())
     assert response["FunctionError"] == "Unhandled"
-    assert "errorMessage" in json.loads(response["Payload"].read())
+    assert "aws:sqs" in json.loads(response["Payload"].read())["errorMessage"]
 
 
 def test_an_event_invocation_is_accepted_and_runs_in_the_background(command_serve: Serve) -> None:

@@ -1,8 +1,13 @@
-"""The layer's runtime loop under serve's Runtime API: streamed answers through the built zips, and buffered ones."""
+"""The layer's runtime loop under serve's Runtime API: streamed answers through the built zips, and buffered ones;
+`invoke --stream` and `serve --stream`, which play a function URL in RESPONSE_STREAM mode."""
 
 from __future__ import annotations
 
+import http.client
 import json
+import socket
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +16,8 @@ import pytest
 from lambda_wsgi.aws import MAX_INVOKE_PAYLOAD
 from lambda_wsgi.settings import EXEC_WRAPPER
 from tests.conftest import load_event
-from tests.flask_lambda.conftest import Zips
+from tests.flask_lambda.conftest import Zips, serving
+from tests.flask_lambda.serve.serving import Serve
 from tests.flask_lambda.serve.test_invoke import invoke
 
 pytestmark = pytest.mark.slow
@@ -78,3 +84,65 @@ def test_without_the_runtime_loop_the_setting_falls_back_to_buffered(zips: Zips,
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout)["statusCode"] == 200
     assert "AWS_LAMBDA_EXEC_WRAPPER" in completed.stderr
+
+
+def test_invoke_stream_writes_the_body_as_it_comes(zips: Zips, tmp_path: Path) -> None:
+    completed = invoke(zips, "--stream", event_file(tmp_path, "function_url", "/stream", "chunks=2"))
+    assert completed.returncode == 0, completed.stderr
+    assert stream_prelude(completed.stderr)["statusCode"] == 200
+    assert [line.split()[0] for line in completed.stdout.splitlines()] == ["0", "1"]
+
+
+@pytest.fixture(scope="module")
+def streaming(zips: Zips) -> Iterator[Serve]:
+    with serving("--layer-zip", str(zips.layer), "--function-zip", str(zips.echo), "--stream") as running:
+        yield running
+
+
+def test_serve_stream_sends_each_event_before_the_next_is_made(streaming: Serve) -> None:
+    """What `curl -N` shows: the first line arrives while the view still sleeps before the last."""
+    connection = http.client.HTTPConnection("127.0.0.1", streaming.port, timeout=30)
+    try:
+        connection.request("GET", "/stream?chunks=4&pause=0.4")
+        response = connection.getresponse()
+        assert response.status == 200
+        assert response.getheader("Transfer-Encoding") == "chunked"
+        arrivals = []
+        for line in iter(response.readline, b""):
+            arrivals.append((time.time(), float(line.split()[1])))
+    finally:
+        connection.close()
+    assert len(arrivals) == 4
+    first_arrived, _ = arrivals[0]
+    _, last_made = arrivals[-1]
+    assert first_arrived < last_made - 0.8, "the first line waited for the rest"
+    assert all(arrived - made < 0.3 for arrived, made in arrivals), arrivals
+
+
+def test_serve_stream_passes_20_mb(streaming: Serve) -> None:
+    reply = streaming.request("GET", "/stream/big?mb=20", timeout=60)
+    assert reply.status == 200
+    assert len(reply.body) == 20 * 1024 * 1024 > MAX_INVOKE_PAYLOAD
+
+
+def test_serve_stream_cuts_the_response_short_when_the_app_fails_midway(streaming: Serve) -> None:
+    with socket.create_connection(("127.0.0.1", streaming.port), timeout=30) as client:
+        client.sendall(f"GET /stream?chunks=3&fail=1 HTTP/1.1\r\nHost: 127.0.0.1:{streaming.port}\r\n\r\n".encode())
+        received = b""
+        while chunk := client.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ")
+    assert b"0 " in body, "the first chunk had left"
+    assert not body.endswith(b"0\r\n\r\n"), "a complete chunked body would hide the failure"
+    line = streaming.wait_for_line(streaming.stdout, lambda text: "the stream ended early" in text, 10)
+    assert line is not None
+    assert "failing mid-stream on purpose" in line
+
+
+def test_serve_stream_sends_function_url_events_without_routes(streaming: Serve) -> None:
+    reply = streaming.request("GET", "/event/any/path")
+    assert reply.status == 200
+    event = reply.json()["event"]
+    assert ".lambda-url." in event["requestContext"]["domainName"]
+    assert event["routeKey"] == "$default"
