@@ -79,12 +79,17 @@ def stream() -> Response:
     fail = "fail" in request.args
 
     def lines() -> Iterator[bytes]:
-        for number in range(count):
-            if number:
-                time.sleep(pause)
-            if fail and number:
-                raise RuntimeError("failing mid-stream on purpose")
-            yield f"{number} {time.time():.6f}\n".encode()
+        made = 0
+        try:
+            for number in range(count):
+                if number:
+                    time.sleep(pause)
+                if fail and number:
+                    raise RuntimeError("failing mid-stream on purpose")
+                yield f"{number} {time.time():.6f}\n".encode()
+                made += 1
+        finally:
+            logger.warning("stream closed after %d of %d lines", made, count)
 
     return Response(flask.stream_with_context(lines()), content_type="text/plain")
 

@@ -146,3 +146,33 @@ def test_serve_stream_sends_function_url_events_without_routes(streaming: Serve)
     event = reply.json()["event"]
     assert ".lambda-url." in event["requestContext"]["domainName"]
     assert event["routeKey"] == "$default"
+
+
+def test_a_client_that_goes_away_stops_the_view(streaming: Serve) -> None:
+    with socket.create_connection(("127.0.0.1", streaming.port), timeout=30) as client:
+        client.sendall(
+            f"GET /stream?chunks=100&pause=0.05 HTTP/1.1\r\nHost: 127.0.0.1:{streaming.port}\r\n\r\n".encode()
+        )
+        assert b"200 OK" in client.recv(65536)
+    # The view's own log line, from its generator's `finally`: close() ran when the client had gone.
+    line = streaming.wait_for_line(streaming.stderr, lambda text: "stream closed after" in text, 20)
+    assert line is not None, streaming.output()
+    made = int(line.split("stream closed after ")[1].split()[0])
+    assert made < 100, "the view went on for a client that had gone"
+
+
+def test_a_timeout_mid_stream_ends_it_as_lambda_does(zips: Zips, tmp_path: Path) -> None:
+    event = event_file(tmp_path, "function_url", "/stream", "chunks=10&pause=0.4")
+    completed = invoke(zips, "--stream", "--timeout", "1.5", event)
+    assert completed.returncode == 1
+    assert completed.stdout.split()[0] == "0", "what was made before the timeout had left"
+    assert len(completed.stdout.splitlines()) < 10
+    assert "Task timed out after 1.50 seconds" in completed.stderr
+
+
+def test_an_init_error_under_the_runtime_loop_is_reported_as_one(zips: Zips, tmp_path: Path) -> None:
+    event = event_file(tmp_path, "function_url", "/stream")
+    completed = invoke(zips, "--stream", "--env", "LAMBDA_WSGI_APP=no_such_module:app", event)
+    assert completed.returncode == 1
+    assert "Runtime.ImportModuleError" in completed.stdout + completed.stderr
+    assert "no_such_module" in completed.stdout + completed.stderr
