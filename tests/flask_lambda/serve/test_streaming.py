@@ -155,7 +155,7 @@ def test_a_client_that_goes_away_stops_the_view(streaming: Serve) -> None:
         )
         assert b"200 OK" in client.recv(65536)
     # The view's own log line, from its generator's `finally`: close() ran when the client had gone.
-    line = streaming.wait_for_line(streaming.stderr, lambda text: "stream closed after" in text, 20)
+    line = streaming.wait_for_line(streaming.stderr, lambda text: "of 100 lines" in text, 20)
     assert line is not None, streaming.output()
     made = int(line.split("stream closed after ")[1].split()[0])
     assert made < 100, "the view went on for a client that had gone"
