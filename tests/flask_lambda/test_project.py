@@ -40,6 +40,7 @@ app = "web:application"
 architecture = "x86_64"
 routes = ["GET /", "POST /items/{id}", "ANY /files/{path+}"]
 secrets = ["SIGNING_KEY"]
+stream = true
 
 [tool.flask-lambda.env]
 GREETING = "hello"
@@ -55,6 +56,8 @@ variable = "ITEMS_TABLE"
     assert project.architecture == "x86_64"
     assert project.routes == ("GET /", "POST /items/{id}", "ANY /files/{path+}")
     assert project.secrets == ("SIGNING_KEY",)
+    assert project.stream is True
+    assert Project.load(tmp_path.parent).stream is False  # off unless asked for
     assert project.environment == {"GREETING": "hello"}
     assert project.table == Table("items", "schema:TABLE", "ITEMS_TABLE")
 
@@ -77,6 +80,7 @@ variable = "ITEMS_TABLE"
         ('table = { name = "things", definition = "m:a", variable = "a b" }', "table.variable must be"),
         ('table = { name = "things", definition = "m:a", ttl = 1 }', "table.ttl is not a setting"),
         ('handler = "main.handler"', "handler is not a setting"),
+        ('stream = "yes"', "stream must be true or false"),
     ],
 )
 def test_a_bad_setting_names_the_file_and_the_key(tmp_path: Path, text: str, named: str) -> None:
