@@ -1,10 +1,11 @@
 """The snapshot process of `serve --snap-start`: awslambdaric, initialised for SnapStart, becomes the snapshot.
 
 serve runs this file's text with the Lambda runtime's Python (`python -c`), so it uses only the standard library
-and awslambdaric. awslambdaric runs init and the before-snapshot hooks, then asks the Runtime API for
-`/restore/next`; Lambda takes the snapshot during that call. Here the process stops there and, for every restore
-serve orders, forks: the child is a restored environment with the parent's memory, which asks its own Runtime
-API for `/restore/next`, runs the after-restore hooks and serves.
+and awslambdaric (through the layer's runtime loop when the function names its wrapper, as on Lambda). awslambdaric
+runs init and the before-snapshot hooks, then asks the Runtime API for `/restore/next`; Lambda takes the snapshot
+during that call. Here the process stops there and, for every restore serve orders, forks: the child is a restored
+environment with the parent's memory, which asks its own Runtime API for `/restore/next`, runs the after-restore
+hooks and serves.
 
 Orders come one per line on the descriptor named first in LAMBDA_SERVE_SNAPSHOT_FDS ("<runtime api> <fifo>"); the
 reply, on the second, is "ready" once, then each child's pid.
@@ -117,4 +118,10 @@ def restore_next(self: Any) -> None:
 
 lambda_runtime_client.BaseLambdaRuntimeClient.restore_next = restore_next
 sys.argv[0] = "awslambdaric"
-awslambdaric_main.main(sys.argv)
+if os.environ.get("AWS_LAMBDA_EXEC_WRAPPER"):
+    # What the wrapper starts on Lambda: the layer's runtime loop, whose client is awslambdaric's, extended.
+    from lambda_wsgi import runtime
+
+    runtime.main(sys.argv)
+else:
+    awslambdaric_main.main(sys.argv)

@@ -176,3 +176,14 @@ def test_an_init_error_under_the_runtime_loop_is_reported_as_one(zips: Zips, tmp
     assert completed.returncode == 1
     assert "Runtime.ImportModuleError" in completed.stdout + completed.stderr
     assert "no_such_module" in completed.stdout + completed.stderr
+
+
+def test_a_restored_snapstart_environment_streams_too(zips: Zips, tmp_path: Path) -> None:
+    event = event_file(tmp_path, "function_url", "/stream", "chunks=2")
+    completed = invoke(zips, "--stream", "--snap-start", event)
+    assert completed.returncode == 0, completed.stderr
+    assert stream_prelude(completed.stderr)["statusCode"] == 200
+    assert [line.split()[0] for line in completed.stdout.splitlines()] == ["0", "1"]
+    # The view's log line, in Lambda's text format with the request id, as awslambdaric writes it.
+    assert "[WARNING]" in completed.stderr
+    assert "stream closed after 2 of 2 lines" in completed.stderr
