@@ -207,3 +207,23 @@ def test_a_streaming_adapter_leaves_other_events_to_the_buffered_way() -> None:
     with pytest.raises(UnsupportedEventError, match="sqs"):
         adapter(load_event("sqs"), None)
     assert adapter([], None)["statusCode"] == 400
+
+
+# The fields AWS documents for each prelude: API Gateway's "Set up a Lambda proxy integration with payload response
+# streaming" (REST) and Lambda's function URL response format (the same as a payload 2.0 result, less the body).
+DOCUMENTED = {
+    "rest-api": {"statusCode": int, "headers": dict, "multiValueHeaders": dict, "cookies": list},
+    "function-url": {"statusCode": int, "headers": dict, "cookies": list},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(DOCUMENTED))
+def test_each_prelude_holds_only_documented_fields_then_eight_nuls(kind: str) -> None:
+    response = HttpResponse(200, "OK", [("Content-Type", "text/event-stream"), ("Set-Cookie", "s=1")], b"")
+    frame = prelude(kind, response)
+    assert frame.endswith(b"\x00" * 8)
+    assert frame.count(b"\x00") == 8
+    document = json.loads(frame[:-8])
+    assert set(document) <= set(DOCUMENTED[kind])
+    assert all(isinstance(value, DOCUMENTED[kind][name]) for name, value in document.items())
+    assert document["cookies"] == ["s=1"]
