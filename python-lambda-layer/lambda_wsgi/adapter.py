@@ -113,7 +113,24 @@ class StreamingAdapter(Adapter):
             assert response is not None
             return StreamedResponse(iter([prelude(kind, response) + response.body]))
         served = environ
-        return stream_app(self.app, environ, kind, lambda error: _failed(error, served, request_id, start))
+        logged = None
+        if self.access_log:
+            started = perf_counter()
+
+            def logged(status: int) -> None:  # when the stream is over: its whole duration
+                method, path = _request_line(served)
+                duration_ms = (perf_counter() - started) * 1000
+                log_access(
+                    request_id=request_id,
+                    source=source.name,
+                    method=method,
+                    path=path,
+                    status=status,
+                    duration_ms=duration_ms,
+                    start=start,
+                )
+
+        return stream_app(self.app, environ, kind, lambda error: _failed(error, served, request_id, start), logged)
 
 
 def _environ(

@@ -95,18 +95,26 @@ def prelude(kind: str, response: HttpResponse) -> bytes:
 
 
 def stream_app(
-    app: WSGIApp, environ: dict[str, Any], kind: str, on_error: Callable[[BaseException], HttpResponse]
+    app: WSGIApp,
+    environ: dict[str, Any],
+    kind: str,
+    on_error: Callable[[BaseException], HttpResponse],
+    on_end: Callable[[int], object] | None = None,
 ) -> StreamedResponse:
     """Run the app as a server that sends as it goes (PEP 3333): the headers leave with the first body bytes.
 
     Whatever fails before then is answered by `on_error`'s response, whole; after, the exception propagates to the
-    runtime loop, which ends the stream with the error trailers.
+    runtime loop, which ends the stream with the error trailers. `on_end` hears the status sent, once it is over.
     """
-    return StreamedResponse(_frames(app, environ, kind, on_error))
+    return StreamedResponse(_frames(app, environ, kind, on_error, on_end))
 
 
 def _frames(
-    app: WSGIApp, environ: dict[str, Any], kind: str, on_error: Callable[[BaseException], HttpResponse]
+    app: WSGIApp,
+    environ: dict[str, Any],
+    kind: str,
+    on_error: Callable[[BaseException], HttpResponse],
+    on_end: Callable[[int], object] | None,
 ) -> Iterator[bytes]:
     started: list[tuple[str, list[tuple[str, str]]]] = []
     written: list[bytes] = []
@@ -126,6 +134,7 @@ def _frames(
         return written.append
 
     iterable = None
+    sent_status = 0  # none yet
     try:
         try:
             iterable = app(environ, start_response)
@@ -134,12 +143,14 @@ def _frames(
             if not started:
                 raise RuntimeError("the WSGI app returned without calling start_response")
         except BaseException as error:  # SystemExit and the like too: raised by the app, they are its failure
-            yield prelude(kind, (answer := on_error(error))) + answer.body
+            answer = on_error(error)
+            sent_status = answer.status
+            yield prelude(kind, answer) + answer.body
             return
         status_line, headers = started[0]
         response = HttpResponse(int(status_line[:3]), status_line[4:], headers, b"")
         bodiless = response.status in BODILESS or environ["REQUEST_METHOD"] == "HEAD"
-        sent = True
+        sent, sent_status = True, response.status
         if bodiless or first is None:
             yield prelude(kind, response)
             return
@@ -153,8 +164,12 @@ def _frames(
             yield b"".join(written)
     finally:
         close = getattr(iterable, "close", None)
-        if close is not None:
-            close()
+        try:
+            if close is not None:
+                close()
+        finally:
+            if on_end is not None:
+                on_end(sent_status)
 
 
 def _next_chunk(chunks: Iterator[bytes], written: list[bytes]) -> bytes | None:

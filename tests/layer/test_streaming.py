@@ -227,3 +227,21 @@ def test_each_prelude_holds_only_documented_fields_then_eight_nuls(kind: str) ->
     assert set(document) <= set(DOCUMENTED[kind])
     assert all(isinstance(value, DOCUMENTED[kind][name]) for name, value in document.items())
     assert document["cookies"] == ["s=1"]
+
+
+def test_the_access_line_of_a_stream_comes_when_it_is_over(caplog: pytest.LogCaptureFixture) -> None:
+    adapter = StreamingAdapter(Recorder([b"one", b"two"]), frozenset({"function-url"}), access_log=True)
+    event = load_event("function_url")
+    with caplog.at_level(logging.INFO, logger="lambda_wsgi"):
+        result = adapter(event, None)
+        assert isinstance(result, StreamedResponse)
+        frames = iter(result)
+        next(frames)
+        assert "access" not in caplog.text, "logged before the stream was over"
+        list(frames)
+    (line,) = [json.loads(record.getMessage()) for record in caplog.records if '"type":"access"' in record.getMessage()]
+    assert (line["status"], line["source"], line["requestId"]) == (
+        200,
+        "function-url",
+        event["requestContext"]["requestId"],
+    )
