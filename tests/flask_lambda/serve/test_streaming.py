@@ -187,3 +187,18 @@ def test_a_restored_snapstart_environment_streams_too(zips: Zips, tmp_path: Path
     # The view's log line, in Lambda's text format with the request id, as awslambdaric writes it.
     assert "[WARNING]" in completed.stderr
     assert "stream closed after 2 of 2 lines" in completed.stderr
+
+
+def test_a_rest_api_event_streams_with_its_own_prelude(zips: Zips, tmp_path: Path) -> None:
+    event: dict[str, Any] = load_event("rest_api_v1")
+    event.update(path="/stream", httpMethod="GET", queryStringParameters={"chunks": "2"})
+    event["multiValueQueryStringParameters"] = {"chunks": ["2"]}
+    event["requestContext"].update(path="/stream", stage="$default")
+    target = tmp_path / "rest.json"
+    target.write_text(json.dumps(event))
+    rest_streaming = ("--env", "LAMBDA_WSGI_STREAM=rest-api", "--env", f"AWS_LAMBDA_EXEC_WRAPPER={EXEC_WRAPPER}")
+    completed = invoke(zips, *rest_streaming, str(target))
+    assert completed.returncode == 0, completed.stderr
+    prelude = stream_prelude(completed.stderr)
+    assert prelude == {"statusCode": 200, "multiValueHeaders": {"Content-Type": ["text/plain"]}, "cookies": []}
+    assert [line.split()[0] for line in completed.stdout.splitlines()] == ["0", "1"]
