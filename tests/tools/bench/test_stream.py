@@ -50,8 +50,7 @@ def test_the_receiver_stamps_the_first_and_last_body_bytes_not_the_prelude() -> 
     prelude = json.dumps({"statusCode": 200, "headers": {"content-type": "text/plain"}}).encode()
     receiver(prelude[:10])  # the prelude arrives in pieces: nothing is stamped until the body starts
     receiver(prelude[10:] + DELIMITER[:3])
-    assert receiver.prelude is None
-    assert receiver.first_byte is None
+    assert (receiver.prelude, receiver.first_byte) == (None, None)
     receiver(DELIMITER[3:] + b"chunk 0\n")  # the rest of the delimiter and the first body bytes together
     receiver(b"")
     receiver(b"chunk 1\n")
