@@ -169,8 +169,8 @@ class Figures:
             loops = self.stream.loops
             lines.append(
                 f"{loops.verdict()} ({_fmt(loops.init_median_ms('layer'))} / "
-                f"{_fmt(loops.init_median_ms('awslambdaric'))} ms init median, {_fmt(loops.warm_us('layer'))} / "
-                f"{_fmt(loops.warm_us('awslambdaric'))} µs a warm GET); the default stays awslambdaric's"
+                f"{_fmt(loops.init_median_ms('awslambdaric'))} ms init median, {_fmt(loops.warm_median_us('layer'))} / "
+                f"{_fmt(loops.warm_median_us('awslambdaric'))} µs a warm GET median); the default stays awslambdaric's"
             )
         return lines
 

@@ -28,6 +28,7 @@ from tools.bench.stream import (
     ResponseResult,
     StreamResult,
     Timing,
+    compare,
     function_url_event,
     measure_stream,
 )
@@ -99,10 +100,16 @@ def test_the_verdict_says_whether_the_layers_loop_is_faster_than_awslambdarics()
     assert loops.warm_us(AWSLAMBDARIC) == 900.0  # per invocation, fastest batch
     assert loops.warm_median_us(LAYER_LOOP) == 1250.0
     assert loops.verdict() == (
-        "the layer's loop against awslambdaric's, buffered: init 0.76x (faster), warm invocation 1.33x (slower)"
+        "the layer's loop against awslambdaric's, buffered: init 0.76x (faster), warm invocation 1.32x (slower)"
     )
     same = _loops({loop: [400.0] for loop in LOOPS}, {AWSLAMBDARIC: [10_000_000], LAYER_LOOP: [10_200_000]})
     assert "init 1.00x (as fast, within 3%), warm invocation 1.02x (as fast, within 3%)" in same.verdict()
+
+
+def test_the_verdict_claims_no_difference_when_the_medians_and_the_fastest_runs_disagree() -> None:
+    assert compare(0.93, 0.92) == "0.93x (faster)"
+    assert compare(0.93, 1.41) == "0.93x median, 1.41x fastest (no clear difference: faster, then slower)"
+    assert compare(1.01, 0.80) == ("1.01x median, 0.80x fastest (no clear difference: as fast, within 3%, then faster)")
 
 
 def _result() -> StreamResult:
