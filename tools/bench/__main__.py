@@ -1,7 +1,8 @@
 """`python -m tools.bench`: this layer as shipped against apig-wsgi, serverless-wsgi, Mangum + a2wsgi and the floor.
 
 Measures warm per-request overhead, cold start of each package as its users deploy it, layer zip size and the cost
-of base64 for a 100 KB binary response, then prints a table and the targets.
+of base64 for a 100 KB binary response, then prints a table and the targets. SnapStart and streaming (with the
+layer's runtime loop against awslambdaric's) are measured for this layer alone, on serve's Runtime API.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from .adapters import OURS, build_app, select, warm_rows
 from .base64_cost import measure_base64
 from .cold import measure_cold
 from .events import CASES, COLD_START_CASE
-from .packaging import deployed
+from .packaging import LambdaTree, deployed
 from .report import Figures, text, write_json
 from .runtime import RuntimeLogging
 from .snapstart import measure_snapstart
+from .stream import StreamResult, measure_stream
 from .warm import UnfairComparisonError, measure_warm
 
-METRICS = ("warm", "cold", "layer", "base64", "snapstart")
+METRICS = ("warm", "cold", "layer", "base64", "snapstart", "stream")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -80,9 +82,11 @@ def main(argv: list[str]) -> int:
             print("base64: 100 KB binary body, shipped codec and standard library", file=sys.stderr)
             figures.base64 = measure_base64(calls=20 if args.quick else 200, repeats=3 if args.quick else 30)
 
-    if metrics & {"cold", "layer", "snapstart"}:
+    if metrics & {"cold", "layer", "snapstart", "stream"}:
+        # SnapStart and streaming run this layer's package alone: the peers' are built only to compare with.
+        packaged = contenders if metrics & {"cold", "layer"} else [c for c in contenders if c.name == OURS]
         print("packages: ours by flask_lambda/package/, the others by pip install --target + zip -r", file=sys.stderr)
-        with deployed(contenders) as packages:
+        with deployed(packaged) as packages:
             figures.layers = {name: deployed_.package.layer_size() for name, deployed_ in packages.items()}
             figures.functions = {name: deployed_.package.function_size() for name, deployed_ in packages.items()}
             if "cold" in metrics:
@@ -93,12 +97,24 @@ def main(argv: list[str]) -> int:
                 snapstart_runs = max(3, cold_runs // 2)
                 print(f"SnapStart (serve's emulation): this layer, 3 variants x {snapstart_runs} runs", file=sys.stderr)
                 figures.snapstart = measure_snapstart(packages[OURS].tree, COLD_START_CASE, runs=snapstart_runs)
+            if "stream" in metrics:
+                figures.stream = _stream(packages[OURS].tree, cold_runs=cold_runs, repeats=repeats, requests=requests)
         if "layer" not in metrics:
             figures.layers = figures.functions = None
     print(text(figures), flush=True)
     if args.json:
         write_json(figures, args.json)
     return 0
+
+
+def _stream(tree: LambdaTree, *, cold_runs: int, repeats: int, requests: int) -> StreamResult:
+    runs = max(3, cold_runs // 4)
+    print(
+        f"streaming (serve's Runtime API): this layer, 2 responses x {runs} runs; runtime loops: "
+        f"2 x {cold_runs} cold starts, 2 x {repeats} x {requests} warm invocations",
+        file=sys.stderr,
+    )
+    return measure_stream(tree, repeats=runs, cold_runs=cold_runs, requests=requests, batches=repeats)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from .cold import ColdResult
 from .events import Case
 from .packaging import ZipSize
 from .snapstart import SnapStartResult
+from .stream import LOOP_LABELS, LOOPS, StreamResult
 from .warm import DIRECT, EPSILON_US, WarmResult
 
 WARM_TARGET = 0.5  # ours / best peer, geometric means of the per-case overhead
@@ -72,6 +73,7 @@ class Figures:
     functions: dict[str, ZipSize] | None = None
     base64: Base64Result | None = None
     snapstart: SnapStartResult | None = None
+    stream: StreamResult | None = None
 
     def peers(self) -> list[Contender]:
         return [contender for contender in self.contenders if contender.role == "peer"]
@@ -163,6 +165,13 @@ class Figures:
                 f"layer zip: {layers[OURS].bytes / layers[smallest].bytes:.2f}x {smallest} "
                 f"({layers[OURS].kb:,.0f} / {layers[smallest].kb:,.0f} KB)"
             )
+        if self.stream is not None:
+            loops = self.stream.loops
+            lines.append(
+                f"{loops.verdict()} ({_fmt(loops.init_median_ms('layer'))} / "
+                f"{_fmt(loops.init_median_ms('awslambdaric'))} ms init median, {_fmt(loops.warm_median_us('layer'))} / "
+                f"{_fmt(loops.warm_median_us('awslambdaric'))} µs a warm GET median); the default stays awslambdaric's"
+            )
         return lines
 
 
@@ -229,17 +238,7 @@ def table(figures: Figures) -> str:
         cells += [_fmt(warm.per_request_us(case.name, DIRECT)) for case in figures.cases]
         cells.append(_fmt(warm.geomean_direct_us()))
         rows.append(cells + [""] * (len(headers) - len(cells)))
-    widths = [max(len(line[i]) for line in [headers, *rows]) for i in range(len(headers))]
-
-    def line(cells: list[str]) -> str:
-        padded = [
-            cells[0].ljust(widths[0]),
-            *(cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True)),
-        ]
-        return "| " + " | ".join(padded) + " |"
-
-    separator = "|" + "|".join(["-" * (widths[0] + 2), *("-" * (width + 1) + ":" for width in widths[1:])]) + "|"
-    return "\n".join([line(headers), separator, *(line(row) for row in rows)])
+    return markdown(headers, rows)
 
 
 def notes(figures: Figures) -> list[str]:
@@ -282,7 +281,12 @@ def notes(figures: Figures) -> list[str]:
 
 
 def text(figures: Figures) -> str:
-    parts = [f"Machine: {machine()}", "", table(figures), "", *notes(figures), *snapstart_lines(figures.snapstart)]
+    tabled = figures.warm is not None or figures.cold is not None or figures.layers is not None
+    parts = [f"Machine: {machine()}", *(["", table(figures)] if tabled else [])]
+    described = notes(figures)
+    if described:
+        parts += ["", *described]
+    parts += [*snapstart_lines(figures.snapstart), *stream_lines(figures.stream)]
     targets = figures.targets()
     if targets:
         parts += ["", "Targets:"]
@@ -307,6 +311,109 @@ def snapstart_lines(result: SnapStartResult | None) -> list[str]:
             f" {len(runs)} runs){ratio}"
         )
     return lines
+
+
+def markdown(headers: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table: the first column left-aligned, the others right-aligned."""
+    widths = [max(len(line[i]) for line in [headers, *rows]) for i in range(len(headers))]
+
+    def line(cells: list[str]) -> str:
+        padded = [
+            cells[0].ljust(widths[0]),
+            *(cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True)),
+        ]
+        return "| " + " | ".join(padded) + " |"
+
+    separator = "|" + "|".join(["-" * (widths[0] + 2), *("-" * (width + 1) + ":" for width in widths[1:])]) + "|"
+    return "\n".join([line(headers), separator, *(line(row) for row in rows)])
+
+
+def stream_lines(result: StreamResult | None) -> list[str]:
+    """Streamed against buffered answers, then the runtime loops: two tables and how they were measured."""
+    if result is None:
+        return []
+    rows: list[list[str]] = []
+    for response in result.responses:
+        note = response.buffered_note()
+        rows.append(
+            [
+                response.response.label,
+                _fmt(response.min_ms("streamed", "ttfb_ms")),
+                _fmt(response.min_ms("streamed", "total_ms")),
+                note or _fmt(response.min_ms("buffered", "ttfb_ms")),
+                note or _fmt(response.min_ms("buffered", "total_ms")),
+            ]
+        )
+    headers = ["Response", "Streamed: first byte (ms)", "Streamed: total (ms)", "Buffered: first byte (ms)"]
+    loops = result.loops
+    loop_rows = [
+        [
+            LOOP_LABELS[loop],
+            _fmt(loops.init_median_ms(loop)),
+            _fmt(min(loops.init_ms[loop])),
+            _fmt(loops.warm_us(loop)),
+            _fmt(loops.warm_median_us(loop)),
+        ]
+        for loop in LOOPS
+    ]
+    loop_headers = ["Runtime loop, buffered", "Init (ms)", "Init, min (ms)", "Warm GET (µs)", "Warm GET, median (µs)"]
+    return [
+        "",
+        "Streaming on serve's Runtime API (this layer; the function set up to stream function URL events):",
+        "",
+        markdown([*headers, "Buffered: total (ms)"], rows),
+        "",
+        f"Streamed: a function URL event, the body's bytes timed as they reach serve from the Runtime API; buffered: "
+        f"the same view through an HTTP API 2.0 event, the whole result at the end (the first byte is the last). "
+        f"From the invoke, fastest of {result.repeats} runs after an untimed one (medians in the JSON).",
+        "",
+        markdown(loop_headers, loop_rows),
+        "",
+        f"Runtime loops: the default function (GET, small JSON; no LAMBDA_WSGI_STREAM) on the same Runtime API. "
+        f"Init: from starting the process to its first request for an event, median of {len(loops.init_ms[LOOPS[0]])} "
+        f"fresh environments each, taking turns. Warm GET: per invocation, fastest of "
+        f"{len(loops.batches_ns[LOOPS[0]])} batches of {loops.requests} sequential invocations, taking turns.",
+    ]
+
+
+def stream_json(result: StreamResult) -> dict[str, Any]:
+    loops = result.loops
+    return {
+        "runs": result.repeats,
+        "responses": {
+            response.response.name: {
+                "label": response.response.label,
+                "body_bytes": response.response.body_bytes,
+                "buffered_status": response.buffered_status,
+                "buffered_note": response.buffered_note(),
+                **{
+                    f"{mode}_{what}": {
+                        "min": response.min_ms(mode, f"{what}_ms"),
+                        "median": response.median_ms(mode, f"{what}_ms"),
+                        "runs": [getattr(timing, f"{what}_ms") for timing in getattr(response, mode)],
+                    }
+                    for mode in ("streamed", "buffered")
+                    for what in ("ttfb", "total")
+                },
+            }
+            for response in result.responses
+        },
+        "runtime_loops": {
+            "requests_per_batch": loops.requests,
+            "verdict": loops.verdict(),
+            **{
+                loop: {
+                    "label": LOOP_LABELS[loop],
+                    "init_median_ms": loops.init_median_ms(loop),
+                    "init_ms": loops.init_ms[loop],
+                    "warm_us": loops.warm_us(loop),
+                    "warm_median_us": loops.warm_median_us(loop),
+                    "batches_ns": loops.batches_ns[loop],
+                }
+                for loop in LOOPS
+            },
+        },
+    }
 
 
 def as_json(figures: Figures) -> dict[str, Any]:
@@ -367,6 +474,8 @@ def as_json(figures: Figures) -> dict[str, Any]:
             "us": {codec: figures.base64.us(codec) for codec in figures.base64.batches},
             "batches_ns": figures.base64.batches,
         }
+    if figures.stream is not None:
+        data["stream"] = stream_json(figures.stream)
     data["targets"] = [
         {
             "metric": t.metric,

@@ -43,9 +43,9 @@ def measure_snapstart(tree: LambdaTree, case: Case, *, runs: int, python: str = 
     result = SnapStartResult()
     with open(os.devnull, "w") as devnull, TemporaryDirectory(prefix="bench-snapstart-") as work:
         output = Output(devnull, devnull)
-        cold = _config(tree, python, {})
-        unprimed = _config(tree, python, {"LAMBDA_WSGI_PRIME_PATH": "off"})
-        primed = _config(tree, python, {})
+        cold = function_config(tree, python, {})
+        unprimed = function_config(tree, python, {"LAMBDA_WSGI_PRIME_PATH": "off"})
+        primed = function_config(tree, python, {})
         snapshots = {
             "restore, unprimed": Snapshot(unprimed, output, Path(work, "unprimed")),
             "restore, primed": Snapshot(primed, output, Path(work, "primed")),
@@ -65,13 +65,15 @@ def measure_snapstart(tree: LambdaTree, case: Case, *, runs: int, python: str = 
     return result
 
 
-def _config(tree: LambdaTree, python: str, variables: dict[str, str]) -> FunctionConfig:
+def function_config(tree: LambdaTree, python: str, variables: dict[str, str]) -> FunctionConfig:
+    """Environments of the package in `tree` as serve runs them (awslambdaric under `python`), with `variables`."""
     environment = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",
         "TZ": ":UTC",
         "PYTHONPATH": os.pathsep.join([str(tree.task), str(tree.opt_python)]),
         "PYTHONDONTWRITEBYTECODE": "1",
+        "LAMBDA_TASK_ROOT": str(tree.task),  # where the layer's start script finds the function
         "AWS_LAMBDA_FUNCTION_NAME": "users-api",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
         "AWS_REGION": "us-east-1",

@@ -472,3 +472,7 @@ def test_the_command_runs_quick_and_writes_json(tmp_path: Path) -> None:
     assert data["cold_start"][OURS]["compiled_from_package"] == []
     assert set(data["layer_zip"]) == {OURS, FLOOR}
     assert data["base64_100kb"]["body_bytes"] == 100 * 1024
+    assert "Streaming on serve's Runtime API" in completed.stdout
+    assert "over 6 MB: 500" in completed.stdout
+    assert set(data["stream"]["responses"]) == {"chunks", "download"}
+    assert set(data["stream"]["runtime_loops"]) >= {"awslambdaric", "layer"}
