@@ -44,11 +44,12 @@ def stream_to_runtime(address: str, request_id: str, response: StreamedResponse)
                     chunk = next(chunks)
                 except StopIteration:
                     break
-                except Exception as error:
+                except BaseException as error:  # SystemExit too: raised by the app, it is its failure, as when buffered
                     logger.exception("the streamed response (request id %s) ended early: the app raised", request_id)
                     trailers = _error_trailers(error)
                     break
-                connection.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                if chunk:  # an empty chunk would end the chunked body
+                    connection.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
         except OSError:  # the caller went away: the app's iteration stops, and close() runs
             logger.info("the client of request id %s went away before the end of the streamed response", request_id)
             return

@@ -35,18 +35,14 @@ CONTENT_TYPE = "application/vnd.awslambda.http-integration-response"
 class StreamedResponse:
     """The frames of one streamed answer, made as they are read: the prelude and delimiter, then each body chunk.
 
-    `started` tells whether any byte has left (after it, an error can only end the stream, not replace the answer);
     `close()` ends the app's iteration, as a client that went away must.
     """
 
     def __init__(self, frames: Iterator[bytes]) -> None:
         self._frames = frames
-        self.started = False
 
     def __iter__(self) -> Iterator[bytes]:
-        for frame in self._frames:
-            self.started = True
-            yield frame
+        return self._frames
 
     def close(self) -> None:
         close = getattr(self._frames, "close", None)

@@ -89,3 +89,22 @@ def test_an_error_midway_ends_the_stream_with_the_error_trailers(caplog: pytest.
     assert report["errorMessage"] == "the view failed midway"
     assert isinstance(report["stackTrace"], list)
     assert "req-2" in caplog.text
+
+
+def test_empty_pieces_never_end_the_chunked_body_early() -> None:
+    api = RecordingRuntimeApi()
+    stream_to_runtime(api.address, "req-3", StreamedResponse(frames(b"{}" + DELIMITER, b"", b"after")))
+    _, _, chunks, trailers = api.request()
+    assert chunks == [b"{}" + DELIMITER, b"after"]
+    assert trailers == {}
+
+
+def test_system_exit_midway_is_the_apps_failure_not_the_runtimes() -> None:
+    def exiting() -> Iterator[bytes]:
+        yield b"{}" + DELIMITER
+        raise SystemExit(2)
+
+    api = RecordingRuntimeApi()
+    stream_to_runtime(api.address, "req-4", StreamedResponse(exiting()))
+    _, _, _, trailers = api.request()
+    assert trailers["lambda-runtime-function-error-type"] == "SystemExit"
