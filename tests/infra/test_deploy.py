@@ -130,8 +130,22 @@ def test_first_plan_only_creates(deployment: Deployment) -> None:
     # layer version.
     assert "authorization" not in VARIABLES
     resources = sum(len(named) for named in [*config.resources.values(), *module.resources.values()])
+    # Off by default: the JWT authorizer, the streaming function URL and its public permission (response_streaming),
+    # the schedules, their group and their role (schedules).
+    off = [
+        ("aws_apigatewayv2_authorizer", "jwt"),
+        ("aws_lambda_function_url", "this"),
+        ("aws_lambda_permission", "function_url_public"),
+        ("aws_scheduler_schedule", "this"),
+        ("aws_scheduler_schedule_group", "this"),
+        ("aws_iam_role", "scheduler"),
+        ("aws_iam_role_policy", "scheduler"),
+    ]
+    for kind, name in off:
+        assert name in module.resources[kind], (kind, name)
+        assert f"module.function.{kind}.{name}" not in deployment.first_plan
     expected = resources + len(config.variables["routes"]["default"]) - 1
-    assert added == expected - 1
+    assert added == expected - len(off)
     assert "module.function.aws_iam_policy.invoke[0] will be created" in deployment.first_plan
     assert "module.function.aws_lambda_layer_version.this[0] will be created" in deployment.first_plan
     assert "aws_apigatewayv2_authorizer" not in deployment.first_plan
