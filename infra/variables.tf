@@ -43,7 +43,7 @@ variable "memory_size" {
 }
 
 variable "timeout" {
-  description = "Function timeout in seconds. API Gateway gives up after 30 s, so a longer timeout would only waste money."
+  description = "Function timeout in seconds: at most 29 (the HTTP API gives up after 30 s), or 900 with response_streaming."
   type        = number
   default     = 10
 }

@@ -85,6 +85,13 @@ def test_streaming_adds_a_streaming_url_on_the_alias_signed_with_sigv4(offline_m
     assert "aws_lambda_alias.this.name" in references
 
 
+def test_only_a_streaming_function_url_may_run_past_the_http_apis_30_seconds(offline_module: Offline) -> None:
+    assert "from 1 to 29, or to 900 with response_streaming" in offline_module.refusal("-var=timeout=300")
+    plan = offline_module.plan("-var=response_streaming=true", "-var=timeout=900")
+    assert _after(plan, "aws_lambda_function.this")["timeout"] == 900
+    assert "from 1 to 29, or to 900" in offline_module.refusal("-var=response_streaming=true", "-var=timeout=901")
+
+
 def test_with_jwt_the_url_takes_sigv4_not_tokens(offline_module: Offline) -> None:
     plan = offline_module.plan("-var=response_streaming=true", *JWT)
     assert _after(plan, "aws_lambda_function_url.this[0]")["authorization_type"] == "AWS_IAM"

@@ -124,14 +124,14 @@ variable "memory_size" {
 }
 
 variable "timeout" {
-  description = "Function timeout in seconds. API Gateway gives up after 30 s, so a longer timeout would only waste money."
+  description = "Function timeout in seconds. The HTTP API gives up after 30 s, so without response_streaming a longer timeout would only waste money; with it, up to 900 s, for streams through the function URL (the HTTP API still answers 503 after 30 s)."
   type        = number
   default     = 10
   nullable    = false
 
   validation {
-    condition     = var.timeout >= 1 && var.timeout <= 29 && floor(var.timeout) == var.timeout
-    error_message = "timeout must be a whole number of seconds from 1 to 29."
+    condition     = var.timeout >= 1 && var.timeout <= (var.response_streaming ? 900 : 29) && floor(var.timeout) == var.timeout
+    error_message = "timeout must be a whole number of seconds from 1 to 29, or to 900 with response_streaming (only a streaming function URL waits longer than 30 s)."
   }
 }
 
