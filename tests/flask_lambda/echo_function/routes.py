@@ -99,3 +99,24 @@ def stream_big() -> Response:
     """`mb` megabytes of a repeated byte in 64 KB chunks: past the 6 MB a buffered result may hold."""
     chunk = b"y" * (64 * 1024)
     return Response((chunk for _ in range(int(request.args.get("mb", "20")) * 16)), content_type="text/plain")
+
+
+@routes.get("/context")
+def context() -> Response:
+    """What the runtime gave this invocation: the context object and the X-Ray trace id; logs one line."""
+    lambda_context = request.environ["aws.context"]
+    logger.warning("context asked for")
+    return jsonify(
+        requestId=lambda_context.aws_request_id,
+        functionArn=lambda_context.invoked_function_arn,
+        remainingMs=lambda_context.get_remaining_time_in_millis(),
+        traceId=os.environ.get("_X_AMZN_TRACE_ID"),
+    )
+
+
+@routes.get("/stream/file")
+def stream_file() -> Response:
+    """`mb` megabytes from a file, as send_file serves it."""
+    path = Path(os.environ.get("TMPDIR", "/tmp"), "stream-file.bin")
+    path.write_bytes(b"f" * (int(request.args.get("mb", "8")) * 1024 * 1024))
+    return flask.send_file(path, mimetype="application/octet-stream")

@@ -202,3 +202,25 @@ def test_a_rest_api_event_streams_with_its_own_prelude(zips: Zips, tmp_path: Pat
     prelude = stream_prelude(completed.stderr)
     assert prelude == {"statusCode": 200, "multiValueHeaders": {"Content-Type": ["text/plain"]}, "cookies": []}
     assert [line.split()[0] for line in completed.stdout.splitlines()] == ["0", "1"]
+
+
+def test_send_file_streams_a_file_past_the_buffered_limit(zips: Zips, tmp_path: Path) -> None:
+    completed = invoke(zips, "--stream", event_file(tmp_path, "function_url", "/stream/file", "mb=8"))
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert stream_prelude(completed.stderr)["headers"]["Content-Type"] == "application/octet-stream"
+    assert len(completed.stdout) == 8 * 1024 * 1024 > MAX_INVOKE_PAYLOAD
+
+
+def test_under_the_runtime_loop_the_context_trace_id_and_json_logs_are_lambdas(zips: Zips, tmp_path: Path) -> None:
+    event = event_file(tmp_path, "function_url", "/context")
+    completed = invoke(zips, "--stream", "--env", "AWS_LAMBDA_LOG_FORMAT=JSON", event)
+    assert completed.returncode == 0, completed.stderr
+    answer = json.loads(completed.stdout)
+    request_id = completed.stderr.split("request id ")[1].split(",")[0].split()[0]
+    assert answer["requestId"] == request_id
+    assert answer["functionArn"].startswith("arn:aws:lambda:")
+    assert 0 < answer["remainingMs"] <= 10_000
+    assert answer["traceId"].startswith("Root=1-")
+    (line,) = [line for line in completed.stderr.splitlines() if "context asked for" in line]
+    record = json.loads(line.split("] ", 1)[1])
+    assert (record["level"], record["message"], record["requestId"]) == ("WARNING", "context asked for", request_id)
