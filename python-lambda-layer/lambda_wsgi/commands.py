@@ -28,6 +28,9 @@ OUTPUT_LIMIT = 1024 * 1024
 TAIL_CHARS = 500
 USAGE_ERROR = 2
 
+# What FlaskGroup sets for the whole process; a command event must leave the environment as it found it.
+_CLI_FLAG = "FLASK_RUN_FROM_CLI"
+
 
 class CommandResult(TypedDict):
     exitCode: int
@@ -96,13 +99,13 @@ def _run(app: Any, args: list[str], request_id: str) -> CommandResult:
     handler = _log_handler(stream, app)
     root = logging.getLogger()
     root.addHandler(handler)
-    saved_cli_flag = os.environ.get("FLASK_RUN_FROM_CLI")
+    saved_cli_flag = os.environ.get(_CLI_FLAG)
     try:
         with redirect_stdout(stream), redirect_stderr(stream):
             exit_code, error = _main(cli, args, stream)
     finally:
         root.removeHandler(handler)
-        _restore("FLASK_RUN_FROM_CLI", saved_cli_flag)  # FlaskGroup sets it for the process
+        _restore_cli_flag(saved_cli_flag)  # FlaskGroup sets it for the process
         stream.flush()
     if error is not None:  # logged once the capture ends, so the line reaches the function's log alone
         logger.error("%s (request id %s) raised %s: %s", _command_line(args), request_id, type(error).__name__, error)
@@ -154,11 +157,11 @@ def _log_handler(stream: io.TextIOWrapper, app: Any) -> logging.Handler:
     return handler
 
 
-def _restore(name: str, value: str | None) -> None:
+def _restore_cli_flag(value: str | None) -> None:
     if value is None:
-        os.environ.pop(name, None)
+        os.environ.pop(_CLI_FLAG, None)
     else:
-        os.environ[name] = value
+        os.environ[_CLI_FLAG] = value
 
 
 def _command_line(args: list[str]) -> str:

@@ -20,6 +20,9 @@ from botocore import xform_name
 # cannot set them, so code that reads them needs nothing from Terraform.
 RUNTIME_VARIABLES = frozenset({"LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ", "LANG", "PATH", "LD_LIBRARY_PATH"})
 RUNTIME_PREFIXES = ("AWS_", "_")
+# Set within the process, not by a deployment: Flask's FlaskGroup sets this one while a command runs, and the layer
+# only puts back what it found.
+PROCESS_VARIABLES = frozenset({"FLASK_RUN_FROM_CLI"})
 
 # A transaction has no IAM action of its own: each item is authorised as the single-item action.
 TRANSACTION_ITEM_ACTIONS = {
@@ -148,7 +151,8 @@ def environment_variables(sources: list[Source]) -> set[str]:
 
 
 def is_runtime_variable(name: str) -> bool:
-    return name in RUNTIME_VARIABLES or name.startswith(RUNTIME_PREFIXES)
+    """Whether the runtime or the process itself sets `name`, so that code reading it needs nothing from Terraform."""
+    return name in RUNTIME_VARIABLES or name in PROCESS_VARIABLES or name.startswith(RUNTIME_PREFIXES)
 
 
 # --- DynamoDB calls ----------------------------------------------------------------------------------------

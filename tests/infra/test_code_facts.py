@@ -144,6 +144,7 @@ def test_environment_variables_are_read_through_every_spelling(tmp_path: Path) -
         "AWS_LAMBDA_LOG_LEVEL",
     }
     assert {name for name in names if code_facts.is_runtime_variable(name)} == {"AWS_LAMBDA_LOG_LEVEL"}
+    assert code_facts.is_runtime_variable("FLASK_RUN_FROM_CLI"), "Flask sets it while a command runs"
 
 
 def test_a_variable_named_at_run_time_is_refused(tmp_path: Path) -> None:
