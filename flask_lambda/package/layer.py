@@ -92,7 +92,7 @@ def build_layer(
             entries[key] = path
         if bytecode:
             entries.update(compile_modules(entries, Path(target) / ".bytecode", LAYER_ROOT))
-        return write_zip(out, entries, comment)
+        return write_zip(out, entries, comment, programs=LAYER_ROOT_FILES)
 
 
 def installed_files(target: Path, *, trimmed: bool = True) -> Iterator[tuple[str, Path]]:

@@ -27,8 +27,11 @@ class Built:
         return f"{shown}: {self.size / 1_000_000:.2f} MB ({self.size} bytes, {self.files} files)"
 
 
-def write_zip(out: Path, entries: dict[str, Path], comment: bytes = b"") -> Built:
-    """Write `entries` (zip name → file) reproducibly, atomically replacing `out`."""
+def write_zip(
+    out: Path, entries: dict[str, Path], comment: bytes = b"", programs: frozenset[str] = frozenset()
+) -> Built:
+    """Write `entries` (zip name → file) reproducibly, atomically replacing `out`; the names in `programs` are
+    executable whatever their file's mode (an installation may not have kept it)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
     try:
@@ -37,7 +40,8 @@ def write_zip(out: Path, entries: dict[str, Path], comment: bytes = b"") -> Buil
                 info = zipfile.ZipInfo(name, ZIP_TIMESTAMP)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.create_system = 3  # Unix, so the mode bits below are read as such
-                info.external_attr = _mode(entries[name]) << 16
+                mode = FILE_MODE | 0o111 if name in programs else _mode(entries[name])
+                info.external_attr = mode << 16
                 archive.writestr(info, entries[name].read_bytes(), compresslevel=9)
             archive.comment = comment
         partial.replace(out)

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from flask_lambda import package
+from flask_lambda.package.layer import LAYER_ROOT_FILES
+from flask_lambda.package.zips import write_zip
 from tests.flask_lambda.conftest import ECHO_DIR, SITE_DIR
 from tests.flask_lambda.package.helpers import sample_function_dir
 
@@ -58,3 +60,16 @@ def test_a_function_built_twice_gives_the_same_bytes(host_layer: Path, tmp_path:
         for out in ("first", "second")
     )
     assert first.path.read_bytes() == second.path.read_bytes()
+
+
+def test_a_program_is_executable_in_the_zip_whatever_its_files_mode(tmp_path: Path) -> None:
+    """An installation (a wheel, a checkout on another filesystem) may lose the start script's mode bits."""
+    script = tmp_path / "flask-lambda-runtime"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o644)
+    built = write_zip(
+        tmp_path / "layer.zip", {"flask-lambda-runtime": script, "python/m.py": script}, programs=LAYER_ROOT_FILES
+    )
+    with zipfile.ZipFile(built.path) as archive:
+        modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
+    assert modes == {"flask-lambda-runtime": 0o100755, "python/m.py": 0o100644}
