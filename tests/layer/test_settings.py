@@ -61,3 +61,15 @@ def test_priming_is_left_out_with_off(value: str) -> None:
 def test_only_lambdas_snap_start_initialisation_turns_the_snapstart_hooks_on() -> None:
     assert not Settings.from_environ({"AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand"}).snap_start
     assert not Settings.from_environ({"AWS_LAMBDA_INITIALIZATION_TYPE": "provisioned-concurrency"}).snap_start
+
+
+def test_stream_names_the_kinds_of_caller_that_stream() -> None:
+    assert Settings.from_environ({}).stream == frozenset()
+    assert Settings.from_environ({"LAMBDA_WSGI_STREAM": ""}).stream == frozenset()
+    both = Settings.from_environ({"LAMBDA_WSGI_STREAM": " Function-URL, rest-api "})
+    assert both.stream == {"function-url", "rest-api"}
+
+
+def test_an_unknown_streaming_kind_is_an_init_error_that_names_the_choices() -> None:
+    with pytest.raises(ValueError, match="LAMBDA_WSGI_STREAM names http-api; it takes function-url, rest-api"):
+        Settings.from_environ({"LAMBDA_WSGI_STREAM": "function-url,http-api"})
